@@ -1,0 +1,50 @@
+# Bazaar: `make run` starts the shop on one machine; `make test` runs everything CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+N ?= 1000000
+
+.PHONY: install run test lint unit bench catalog clean system-deps
+
+install: system-deps $(STAMP)
+
+# System packages: redis-server (and python3-venv where the venv module is missing), via apt-get as root.
+system-deps:
+	@if ! command -v redis-server >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing redis-server"; apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server; \
+	  else echo "redis-server is missing: install it (Debian/Ubuntu: sudo apt-get install redis-server)"; exit 1; fi; fi
+	@if [ ! -x $(BIN)/python ] && ! $(PYTHON) -m venv --help >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; \
+	  else echo "the Python venv module is missing: install python3-venv"; exit 1; fi; fi
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/python -m serve.main
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy domain actors config
+
+unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+test: install lint
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python -m benchmarks.core
+
+catalog: install
+	$(BIN)/python -m pipelines.seed --products $(N)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

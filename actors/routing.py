@@ -1,0 +1,82 @@
+"""Which shard actor owns a key. The only module that hashes keys or names actors.
+
+A key (SKU, user, order) belongs to shard `stable_hash(key) % count`, where the count comes from settings.
+Changing a count moves keys between shards, so it is a migration, not a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from config import Settings
+
+# actor kind -> the setting holding its shard count (None: a single actor)
+SHARD_COUNTS: dict[str, str | None] = {
+    "inventory": "inventory_shards",
+    "carts": "cart_shards",
+    "users": "user_shards",
+    "orders": "order_shards",
+    "checkout": "checkout_shards",
+    "catalog": None,
+    "payments": None,
+}
+
+# which key routes each kind: inventory by variant id, carts/users/checkout by user id, orders by order id
+
+
+def stable_hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+
+def shard_count(settings: Settings, kind: str) -> int:
+    setting = SHARD_COUNTS[kind]
+    return 1 if setting is None else int(getattr(settings, setting))
+
+
+def shard_of(settings: Settings, kind: str, key: str) -> int:
+    return stable_hash(key) % shard_count(settings, kind)
+
+
+def actor_name(kind: str, shard: int = 0) -> str:
+    return f"{kind}-{shard}"
+
+
+def group_by_shard(settings: Settings, kind: str, keys: Iterable[str]) -> dict[int, list[str]]:
+    groups: dict[int, list[str]] = defaultdict(list)
+    for key in keys:
+        groups[shard_of(settings, kind, key)].append(key)
+    return dict(groups)
+
+
+class Router:
+    """Handles to the shard actors, looked up by name once and cached."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._handles: dict[str, Any] = {}
+
+    def shard(self, kind: str, key: str) -> int:
+        return shard_of(self.settings, kind, key)
+
+    def group(self, kind: str, keys: Iterable[str]) -> dict[int, list[str]]:
+        return group_by_shard(self.settings, kind, keys)
+
+    def handle(self, kind: str, shard: int = 0) -> Any:
+        name = actor_name(kind, shard)
+        handle = self._handles.get(name)
+        if handle is None:
+            import ray
+
+            handle = ray.get_actor(name, namespace=self.settings.ray_namespace)
+            self._handles[name] = handle
+        return handle
+
+    def owner(self, kind: str, key: str) -> Any:
+        return self.handle(kind, self.shard(kind, key))
+
+    def all(self, kind: str) -> list[Any]:
+        return [self.handle(kind, shard) for shard in range(shard_count(self.settings, kind))]

@@ -1,0 +1,133 @@
+"""The base of every state-owning actor: commands are applied one at a time, in arrival order, to in-memory
+aggregates, and a batch of them is persisted in one Redis transaction before any of them is answered
+(group commit). The actor is the single writer of its keys, so no lock is needed around a read-check-write.
+
+A command is a plain function `(changes) -> result`: it checks, mutates the aggregates, and records what to
+persist in `changes`. A command that raises a DomainError must have changed nothing (the domain classes check
+before they mutate). If the Redis write fails, every command of the batch fails and the actor reloads its
+state from Redis, the system of record, so nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from actors.store import Changes, Store
+from config import Settings
+from domain.errors import DomainError
+
+T = TypeVar("T")
+Command = Callable[[Changes], T]
+log = logging.getLogger(__name__)
+
+
+class ShardActor:
+    kind: str = ""
+    tick_seconds: float | None = None  # when set, `tick()` runs on that period through the actor's own queue
+
+    def __init__(self, settings: Settings, shard: int = 0) -> None:
+        assert settings.redis_url, "settings.redis_url must be set before actors start"
+        self.settings = settings
+        self.shard = shard
+        self.store = Store(settings.redis_url, settings.events_stream, settings.events_maxlen)
+        self._pending: list[tuple[Command[Any], asyncio.Future[Any]]] = []
+        self._wakeup: asyncio.Event | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.commands = 0
+        client = self.store.sync_client()
+        try:
+            self.load(client)
+        finally:
+            client.close()
+        if self.tick_seconds:
+            self._start_ticker(self.tick_seconds)
+
+    # -- hooks for subclasses -------------------------------------------------------------------------
+    def load(self, client: Any) -> None:
+        """Rebuild in-memory state from Redis (sync client). Called at start and after a failed write."""
+
+    async def tick(self) -> None:
+        """Periodic work (e.g. releasing expired reservations)."""
+
+    # -- the command queue --------------------------------------------------------------------------
+    async def submit(self, command: Command[T]) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append((command, future))
+        if self._writer is None or self._writer.done():
+            self._wakeup = asyncio.Event()
+            self._writer = loop.create_task(self._write_loop())
+        assert self._wakeup is not None
+        self._wakeup.set()
+        return await future
+
+    async def _write_loop(self) -> None:
+        assert self._wakeup is not None
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                limit = self.settings.group_commit_max_batch
+                batch, self._pending = self._pending[:limit], self._pending[limit:]
+                await self._apply(batch)
+
+    async def _apply(self, batch: list[tuple[Command[Any], asyncio.Future[Any]]]) -> None:
+        changes = Changes()
+        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        for command, future in batch:
+            try:
+                outcomes.append((future, True, command(changes)))
+            except DomainError as exc:
+                outcomes.append((future, False, exc))
+            except Exception as exc:  # a bug in a command: fail it, keep the actor serving others
+                log.exception("command failed in %s-%s", self.kind, self.shard)
+                outcomes.append((future, False, exc))
+        try:
+            await self.store.commit(changes)
+        except Exception as exc:
+            log.exception("commit failed in %s-%s; reloading from Redis", self.kind, self.shard)
+            await asyncio.to_thread(self._reload)
+            for future, _, _ in outcomes:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        self.batches += 1
+        self.commands += len(batch)
+        for future, ok, value in outcomes:
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    def _reload(self) -> None:
+        client = self.store.sync_client()
+        try:
+            self.load(client)
+        finally:
+            client.close()
+
+    # -- housekeeping --------------------------------------------------------------------------------
+    def _start_ticker(self, period: float) -> None:
+        import ray
+
+        handle = ray.get_runtime_context().current_actor
+
+        def run() -> None:
+            stop = threading.Event()
+            while not stop.wait(period):
+                try:
+                    ray.get(handle.tick.remote(), timeout=max(period * 10, 10))
+                except Exception:  # the actor is stopping or busy; try again next period
+                    log.debug("tick skipped", exc_info=True)
+
+        threading.Thread(target=run, name=f"{self.kind}-{self.shard}-ticker", daemon=True).start()
+
+    async def ready(self) -> dict[str, Any]:
+        return {"kind": self.kind, "shard": self.shard, "batches": self.batches, "commands": self.commands}

@@ -1,0 +1,71 @@
+"""Spawning and stopping the platform's actors. `ray.remote` is applied here and nowhere else."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+import ray
+
+from actors.routing import SHARD_COUNTS, actor_name, shard_count
+from config import Settings
+
+log = logging.getLogger(__name__)
+
+ACTOR_CLASSES: dict[str, str] = {
+    "inventory": "actors.inventory:InventoryShard",
+    "carts": "actors.carts:CartShard",
+    "users": "actors.users:UserShard",
+    "catalog": "actors.catalog:CatalogActor",
+    "payments": "actors.payments:PaymentsActor",
+    "orders": "actors.orders:OrderShard",
+    "checkout": "actors.checkout:CheckoutShard",
+}
+
+
+def actor_class(kind: str) -> type:
+    module, _, name = ACTOR_CLASSES[kind].partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def spawn(settings: Settings, kind: str, shard: int = 0) -> Any:
+    """Create (or find) the named actor of one shard. It restarts itself after a crash and reloads from Redis."""
+    remote_cls = ray.remote(actor_class(kind))
+    return remote_cls.options(  # type: ignore[attr-defined]
+        name=actor_name(kind, shard),
+        namespace=settings.ray_namespace,
+        get_if_exists=True,
+        lifetime="detached" if settings.ray_address else None,
+        max_restarts=-1,
+        num_cpus=0,
+        max_concurrency=1000,
+    ).remote(settings, shard)
+
+
+def spawn_all(settings: Settings, timeout: float = 120) -> dict[str, list[Any]]:
+    handles = {
+        kind: [spawn(settings, kind, shard) for shard in range(shard_count(settings, kind))]
+        for kind in SHARD_COUNTS
+    }
+    ray.get([h.ready.remote() for hs in handles.values() for h in hs], timeout=timeout)
+    return handles
+
+
+def stop_all(settings: Settings) -> None:
+    for kind in SHARD_COUNTS:
+        for shard in range(shard_count(settings, kind)):
+            try:
+                ray.kill(ray.get_actor(actor_name(kind, shard), namespace=settings.ray_namespace))
+            except ValueError:
+                continue
+
+
+def bootstrap(settings: Settings) -> None:
+    """First-start work: the admin account of BAZAAR_ADMIN_EMAIL / BAZAAR_ADMIN_PASSWORD when both are set."""
+    if settings.admin_email and settings.admin_password:
+        from actors.routing import Router
+
+        router = Router(settings)
+        handle = router.owner("users", "bootstrap-admin")
+        ray.get(handle.ensure_admin.remote(settings.admin_email, settings.admin_password.get_secret_value()))

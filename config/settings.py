@@ -1,0 +1,129 @@
+"""The one Settings object. Read once at start (`load_settings`), then passed down to actors and deployments."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+
+
+class Coupon(BaseModel):
+    percent_off: int | None = Field(default=None, ge=1, le=100)
+    amount_off: int | None = Field(default=None, ge=1)
+    min_subtotal: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Coupon:
+        if (self.percent_off is None) == (self.amount_off is None):
+            raise ValueError("a coupon has exactly one of percent_off or amount_off")
+        return self
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BAZAAR_", env_nested_delimiter="__", extra="forbid", yaml_file=DEFAULTS_FILE
+    )
+
+    env: Literal["local", "test", "production"] = "local"
+    data_dir: Path = Path("var")
+    redis_url: str | None = None
+    redis_port: int = Field(default=6390, ge=1024, le=65535)
+    redis_appendfsync: Literal["always", "everysec", "no"] = "always"
+    ray_address: str | None = None
+    ray_namespace: str = "bazaar"
+    ray_num_cpus: int = Field(default=2, ge=1)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    haproxy: bool = True
+    api_replicas: int = Field(default=1, ge=1, le=64)
+
+    inventory_shards: int = Field(default=4, ge=1, le=1024)
+    cart_shards: int = Field(default=2, ge=1, le=1024)
+    user_shards: int = Field(default=2, ge=1, le=1024)
+    order_shards: int = Field(default=2, ge=1, le=1024)
+    checkout_shards: int = Field(default=2, ge=1, le=1024)
+    reservation_ttl_seconds: float = Field(default=600, gt=0)
+    reservation_sweep_seconds: float = Field(default=1.0, gt=0)
+    group_commit_max_batch: int = Field(default=64, ge=1, le=10000)
+    events_stream: str = "bz:events"
+    events_maxlen: int = Field(default=1_000_000, ge=1000)
+
+    jwt_secret: SecretStr | None = None
+    jwt_access_ttl_seconds: int = Field(default=900, ge=30, le=86400)
+    jwt_refresh_ttl_seconds: int = Field(default=30 * 86400, ge=60)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+    register_per_minute_per_ip: int = Field(default=30, ge=1)
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+
+    max_body_bytes: int = Field(default=65536, ge=1024)
+    max_line_quantity: int = Field(default=100, ge=1)
+    max_cart_lines: int = Field(default=50, ge=1)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    tax_rate_bps: int = Field(default=800, ge=0, le=10000)
+    shipping_flat_fee: int = Field(default=499, ge=0)
+    free_shipping_over: int = Field(default=5000, ge=0)
+    coupons: dict[str, Coupon] = Field(default_factory=dict)
+    fraud_hold_total: int = Field(default=500_000, ge=0)
+    fraud_decline_total: int = Field(default=2_000_000, ge=0)
+    fraud_max_orders_per_user_hour: int = Field(default=10, ge=1)
+    fraud_max_orders_per_card_hour: int = Field(default=5, ge=1)
+
+    seed_products: int = Field(default=2000, ge=0)
+    seed_random_seed: int = 7
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+    @model_validator(mode="after")
+    def _secrets_outside_local(self) -> Settings:
+        if self.env == "production" and self.jwt_secret is None:
+            raise ValueError("BAZAAR_JWT_SECRET must be set when BAZAAR_ENV=production")
+        if self.fraud_decline_total < self.fraud_hold_total:
+            raise ValueError("fraud_decline_total must be at least fraud_hold_total")
+        return self
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.data_dir / "redis"
+
+    def jwt_key(self) -> str:
+        assert self.jwt_secret is not None, "load_settings() provides a secret"
+        return self.jwt_secret.get_secret_value()
+
+
+class SettingsError(SystemExit):
+    """A bad setting: the process stops with a message naming the variable, never a traceback."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings once. In local development a JWT secret is made and kept under the data directory."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = [f"  BAZAAR_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()]
+        raise SettingsError("Invalid Bazaar settings:\n" + "\n".join(lines)) from None
+    if settings.jwt_secret is None:
+        secret_file = settings.data_dir / "secrets" / "jwt_secret"
+        if not secret_file.exists():
+            secret_file.parent.mkdir(parents=True, exist_ok=True)
+            secret_file.write_text(secrets.token_urlsafe(48))
+            secret_file.chmod(0o600)
+        settings = settings.model_copy(update={"jwt_secret": SecretStr(secret_file.read_text().strip())})
+    return settings

@@ -1,0 +1,92 @@
+"""The FastAPI application of one Serve replica: routers, error mapping, body limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from config import Settings
+from serve import errors
+from serve.context import Context
+from serve.routes import (
+    auth,
+    cart,
+    catalog,
+    checkout,
+    health,
+    inventory,
+    orders,
+    payments,
+    sellers,
+    users,
+)
+
+ROUTERS = [health, auth, users, sellers, catalog, inventory, cart, payments, checkout, orders]
+
+
+def create_api(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="Bazaar API",
+        version="1",
+        description="Shoppers, sellers and admins of the Bazaar marketplace. Errors are "
+        '`{"error": {"code", "message", "details"}}`.',
+    )
+    app.state.ctx = Context.create(settings)
+    errors.install(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def api_builder(settings: Settings) -> Callable[[], FastAPI]:
+    """Serve evaluates the builder inside each replica (it must be a plain function, not a partial)."""
+
+    def build() -> FastAPI:
+        return create_api(settings)
+
+    return build
+
+
+class BodyLimit:
+    """Refuses bodies over the limit with 413, whether or not the client declared a Content-Length."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(send)
+            return
+        seen = 0
+        too_large = False
+
+        async def limited_receive() -> dict[str, Any]:
+            nonlocal seen, too_large
+            message: dict[str, Any] = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except Exception:
+            if not too_large:
+                raise
+            await self._refuse(send)
+
+    async def _refuse(self, send: Any) -> None:
+        body = errors.error_response(413, "payload_too_large", f"The body exceeds {self.max_bytes} bytes").body
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,33 @@
+"""The Serve application graph, in one function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ray import serve
+
+from config import Settings
+from serve.api import api_builder
+
+APP_NAME = "bazaar"
+
+
+def build_app(settings: Settings) -> Any:
+    @serve.deployment(
+        name="api",
+        num_replicas=settings.api_replicas,
+        ray_actor_options={"num_cpus": 0},
+        max_ongoing_requests=256,
+        health_check_period_s=5,
+    )
+    @serve.ingress(api_builder(settings))
+    class BazaarAPI:
+        """The HTTP ingress; all routes live on the FastAPI app built per replica."""
+
+    return BazaarAPI.bind()
+
+
+def deploy(settings: Settings) -> None:
+    """Start Serve's HTTP proxy on the configured address and run the app (blocking until healthy)."""
+    serve.start(http_options={"host": settings.http_host, "port": settings.http_port})
+    serve.run(build_app(settings), name=APP_NAME, route_prefix="/")

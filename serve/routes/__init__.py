@@ -1,0 +1,1 @@
+"""One router per domain; `serve/api.py` includes them all."""

@@ -1,0 +1,93 @@
+"""Session fixtures: one real redis-server (AOF), one local Ray, one Serve app per test session.
+
+Unit tests request none of these and run without Ray or Redis.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config import Settings, load_settings
+from serve.local_redis import LocalRedis, free_port
+from tests.shop import Shop
+
+ADMIN_EMAIL = "admin@bazaar.test"
+ADMIN_PASSWORD = "Admin-pass-1234"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bazaar")
+
+
+@pytest.fixture(scope="session")
+def redis_server(data_dir: Path) -> Iterator[LocalRedis]:
+    server = LocalRedis(data_dir / "redis", free_port(), appendfsync="always").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(redis_server: LocalRedis, data_dir: Path) -> Settings:
+    return load_settings(
+        env="test",
+        data_dir=data_dir,
+        redis_url=redis_server.url,
+        ray_namespace=f"bazaar-test-{os.getpid()}",
+        http_port=free_port(),
+        jwt_secret="test-secret-not-for-production-0123456789",
+        argon2_time_cost=1,
+        argon2_memory_kib=8192,
+        inventory_shards=3,
+        cart_shards=2,
+        user_shards=2,
+        order_shards=2,
+        checkout_shards=2,
+        reservation_sweep_seconds=0.2,
+        register_per_minute_per_ip=100000,
+        admin_email=ADMIN_EMAIL,
+        admin_password=ADMIN_PASSWORD,
+        fraud_max_orders_per_user_hour=1000,
+        fraud_max_orders_per_card_hour=1000,
+    )
+
+
+@pytest.fixture(scope="session")
+def ray_session(settings: Settings) -> Iterator[None]:
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,
+             log_to_driver=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def platform(settings: Settings, ray_session: None) -> Settings:
+    """All actors spawned and the admin bootstrapped."""
+    from actors.system import bootstrap, spawn_all
+
+    spawn_all(settings)
+    bootstrap(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def api_url(platform: Settings) -> Iterator[str]:
+    from ray import serve
+
+    from serve.app import deploy
+
+    deploy(platform)
+    yield f"http://127.0.0.1:{platform.http_port}"
+    serve.shutdown()
+
+
+@pytest.fixture(scope="session")
+def shop(api_url: str) -> Iterator[Shop]:
+    with Shop(api_url, ADMIN_EMAIL, ADMIN_PASSWORD) as shop:
+        yield shop

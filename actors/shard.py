@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -130,4 +131,5 @@ class ShardActor:
         threading.Thread(target=run, name=f"{self.kind}-{self.shard}-ticker", daemon=True).start()
 
     async def ready(self) -> dict[str, Any]:
-        return {"kind": self.kind, "shard": self.shard, "batches": self.batches, "commands": self.commands}
+        return {"kind": self.kind, "shard": self.shard, "pid": os.getpid(), "batches": self.batches,
+                "commands": self.commands}

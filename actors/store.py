@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
 import redis.asyncio as aioredis
+from redis import Redis
 
 from domain.clock import now_iso
 from domain.ids import new_id
@@ -115,8 +115,8 @@ class Store:
             self._client = aioredis.from_url(self.redis_url, decode_responses=True)
         return self._client
 
-    def sync_client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.redis_url, decode_responses=True)
+    def sync_client(self) -> Redis:
+        return Redis.from_url(self.redis_url, decode_responses=True)
 
     async def commit(self, changes: Changes) -> None:
         if not changes:
@@ -126,14 +126,14 @@ class Store:
         await pipe.execute()
 
     async def get_json(self, key: str) -> Any:
-        raw = await self.redis.get(key)
+        raw: str | None = await self.redis.get(key)
         return None if raw is None else json.loads(raw)
 
     async def hget_json(self, key: str, field: str) -> Any:
-        raw = await self.redis.hget(key, field)
+        raw: str | None = await self.redis.hget(key, field)  # type: ignore[misc]
         return None if raw is None else json.loads(raw)
 
 
-def load_hash(client: redis.Redis, key: str) -> dict[str, Any]:
+def load_hash(client: Redis, key: str) -> dict[str, Any]:
     """All of a hash, decoded, read in pages so a large shard loads without one giant reply."""
     return {fld: json.loads(raw) for fld, raw in client.hscan_iter(key, count=2000)}

@@ -26,27 +26,41 @@ ACTOR_CLASSES: dict[str, str] = {
 
 def actor_class(kind: str) -> type:
     module, _, name = ACTOR_CLASSES[kind].partition(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    cls: type = getattr(importlib.import_module(module), name)
+    return cls
 
 
 def spawn(settings: Settings, kind: str, shard: int = 0) -> Any:
     """Create (or find) the named actor of one shard. It restarts itself after a crash and reloads from Redis."""
-    remote_cls = ray.remote(actor_class(kind))
-    return remote_cls.options(  # type: ignore[attr-defined]
+    remote_cls: Any = ray.remote(actor_class(kind))
+    return remote_cls.options(
         name=actor_name(kind, shard),
         namespace=settings.ray_namespace,
         get_if_exists=True,
-        lifetime="detached" if settings.ray_address else None,
+        lifetime="detached",
         max_restarts=-1,
         num_cpus=0,
         max_concurrency=1000,
     ).remote(settings, shard)
 
 
+def available_kinds() -> list[str]:
+    # TEMPORARY while the actor kinds are being written in parallel: skip a kind whose module is missing.
+    kinds = []
+    for kind in SHARD_COUNTS:
+        try:
+            actor_class(kind)
+        except (ModuleNotFoundError, AttributeError):
+            log.warning("actor kind %s is not available yet", kind)
+            continue
+        kinds.append(kind)
+    return kinds
+
+
 def spawn_all(settings: Settings, timeout: float = 120) -> dict[str, list[Any]]:
     handles = {
         kind: [spawn(settings, kind, shard) for shard in range(shard_count(settings, kind))]
-        for kind in SHARD_COUNTS
+        for kind in available_kinds()
     }
     ray.get([h.ready.remote() for hs in handles.values() for h in hs], timeout=timeout)
     return handles
@@ -63,7 +77,7 @@ def stop_all(settings: Settings) -> None:
 
 def bootstrap(settings: Settings) -> None:
     """First-start work: the admin account of BAZAAR_ADMIN_EMAIL / BAZAAR_ADMIN_PASSWORD when both are set."""
-    if settings.admin_email and settings.admin_password:
+    if settings.admin_email and settings.admin_password and "users" in available_kinds():
         from actors.routing import Router
 
         router = Router(settings)

@@ -31,7 +31,7 @@ class LocalRedis:
     def start(self, timeout: float = 20) -> LocalRedis:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise SystemExit("redis-server is not installed: `apt-get install redis-server` (make run does this as root)")
+            raise SystemExit("redis-server is not installed: apt-get install redis-server (make run does it as root)")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.data_dir),

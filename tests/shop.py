@@ -100,7 +100,8 @@ class Shop:
         return r.json()["product"]  # type: ignore[no-any-return]
 
     # shopping ---------------------------------------------------------------------------------------
-    def add_to_cart(self, account: Account, product: dict[str, Any], quantity: int = 1, variant: int = 0) -> httpx.Response:
+    def add_to_cart(self, account: Account, product: dict[str, Any], quantity: int = 1,
+                    variant: int = 0) -> httpx.Response:
         v = product["variants"][variant]
         return self.http.post("/v1/cart/items", headers=account.headers,
                               json={"product_id": product["id"], "variant_id": v["id"], "quantity": quantity})

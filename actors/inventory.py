@@ -1,0 +1,147 @@
+"""The inventory shard: single writer of the stock of the variants that hash to it.
+
+Reservations for one SKU are serialized by the shard's command queue, never by a lock; a batch of them is
+made durable in one Redis transaction before any is acknowledged. Callers coalesce the lines bound for one
+shard into one call (`reserve`), or many independent reservations into one call (`reserve_many`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors import keys
+from actors.shard import ShardActor
+from actors.store import Changes, load_hash
+from config import Settings
+from domain.clock import epoch
+from domain.errors import DomainError
+from domain.inventory import Reservation, StockLedger, StockLevel
+
+FINISHED_RETENTION_SECONDS = 24 * 3600
+
+
+class InventoryShard(ShardActor):
+    kind = "inventory"
+
+    def __init__(self, settings: Settings, shard: int) -> None:
+        self.ledger = StockLedger()
+        self.tick_seconds = settings.reservation_sweep_seconds
+        super().__init__(settings, shard)
+
+    def load(self, client: Any) -> None:
+        levels = load_hash(client, keys.inventory_stock(self.shard))
+        reservations = load_hash(client, keys.inventory_reservations(self.shard))
+        self.ledger = StockLedger(
+            levels={v: StockLevel.from_dict(d) for v, d in levels.items()},
+            reservations={r: Reservation.from_dict(d) for r, d in reservations.items()},
+        )
+
+    def _flush(self, changes: Changes) -> None:
+        """Record what the ledger touched: the new levels, reservations and events."""
+        ledger = self.ledger
+        for variant_id in ledger.dirty_levels:
+            changes.hset(keys.inventory_stock(self.shard), variant_id, ledger.levels[variant_id].to_dict())
+        for reservation_id in ledger.dirty_reservations:
+            reservation = ledger.reservations.get(reservation_id)
+            if reservation is None:
+                changes.hdel(keys.inventory_reservations(self.shard), reservation_id)
+            else:
+                changes.hset(keys.inventory_reservations(self.shard), reservation_id, reservation.to_dict())
+        for event_type, data in ledger.events:
+            changes.emit(event_type, shard=self.shard, **data)
+        ledger.dirty_levels.clear()
+        ledger.dirty_reservations.clear()
+        ledger.events.clear()
+
+    def _run(self, operation: Any) -> Any:
+        """Wrap a ledger operation as a command; dirty state is flushed into the batch even on failure paths
+        that changed nothing (the ledger guarantees a raising operation touched nothing)."""
+
+        def command(changes: Changes) -> Any:
+            try:
+                return operation()
+            finally:
+                self._flush(changes)
+
+        return command
+
+    # -- commands --------------------------------------------------------------------------------------
+    async def create_stock(self, items: list[dict[str, Any]]) -> int:
+        """Create stock records; existing variants are left unchanged. Returns how many were new."""
+
+        def create_all() -> int:
+            for item in items:  # validate all first: one bad item creates nothing
+                if int(item.get("on_hand", 0)) < 0:
+                    self.ledger.create(item["variant_id"], int(item["on_hand"]))
+            return sum(
+                self.ledger.create(item["variant_id"], int(item.get("on_hand", 0)),
+                                   int(item.get("low_stock_threshold", 5)), int(item.get("reorder_point", 10)))
+                for item in items
+            )
+
+        return await self.submit(self._run(create_all))
+
+    async def reserve(self, reservation_id: str, lines: dict[str, int],
+                      ttl_seconds: float | None = None) -> dict[str, Any]:
+        ttl = ttl_seconds if ttl_seconds is not None else self.settings.reservation_ttl_seconds
+        reservation = await self.submit(self._run(lambda: self.ledger.reserve(reservation_id, lines, epoch(), ttl)))
+        return reservation.to_dict()
+
+    async def reserve_many(self, requests: list[tuple[str, dict[str, int]]], ttl_seconds: float | None = None
+                           ) -> list[dict[str, Any]]:
+        """Many independent reservations in one call, each all-or-nothing on its own; one result per request:
+        {"ok": True, "reservation": {...}} or {"ok": False, "error": {"code", "message", "details"}}."""
+        ttl = ttl_seconds if ttl_seconds is not None else self.settings.reservation_ttl_seconds
+
+        def reserve_each() -> list[dict[str, Any]]:
+            results: list[dict[str, Any]] = []
+            now = epoch()
+            for reservation_id, lines in requests:
+                try:
+                    reservation = self.ledger.reserve(reservation_id, lines, now, ttl)
+                    results.append({"ok": True, "reservation": reservation.to_dict()})
+                except DomainError as exc:
+                    results.append({"ok": False, "error": {"code": exc.code, "message": exc.message,
+                                                           "details": exc.details}})
+            return results
+
+        return await self.submit(self._run(reserve_each))
+
+    async def commit(self, reservation_id: str) -> dict[str, Any]:
+        reservation = await self.submit(self._run(lambda: self.ledger.commit(reservation_id, epoch())))
+        return reservation.to_dict()
+
+    async def release(self, reservation_id: str) -> dict[str, Any] | None:
+        reservation = await self.submit(self._run(lambda: self.ledger.release(reservation_id, epoch())))
+        return None if reservation is None else reservation.to_dict()
+
+    async def ship(self, reservation_id: str) -> dict[str, Any]:
+        reservation = await self.submit(self._run(lambda: self.ledger.ship(reservation_id, epoch())))
+        return reservation.to_dict()
+
+    async def adjust(self, variant_id: str, delta: int, reason: str) -> dict[str, Any]:
+        level = await self.submit(self._run(lambda: self.ledger.adjust(variant_id, delta, reason)))
+        return level.view()
+
+    async def tick(self) -> None:
+        now = epoch()
+        if any(r.status == "held" and r.expires_at <= now for r in self.ledger.reservations.values()):
+            await self.submit(self._run(lambda: self.ledger.expire(epoch())))
+        if any(r.updated_at < now - FINISHED_RETENTION_SECONDS for r in self.ledger.reservations.values()
+               if r.status != "held" and r.status != "committed"):
+            await self.submit(self._run(self._forget_old))
+
+    def _forget_old(self) -> None:
+        for reservation_id in self.ledger.forget_finished(epoch() - FINISHED_RETENTION_SECONDS):
+            self.ledger.dirty_reservations.add(reservation_id)
+
+    # -- reads (of this shard's memory; Serve reads committed levels straight from Redis) ---------------
+    async def levels(self, variant_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {v: self.ledger.levels[v].view() for v in variant_ids if v in self.ledger.levels}
+
+    async def reservation(self, reservation_id: str) -> dict[str, Any] | None:
+        reservation = self.ledger.reservations.get(reservation_id)
+        return None if reservation is None else reservation.to_dict()
+
+    async def violations(self) -> list[str]:
+        return self.ledger.violations()

@@ -1,0 +1,241 @@
+"""Stock of SKUs (variants): the consistency boundary the inventory shard serializes.
+
+For every variant: on_hand = available + reserved + committed, and none of the four is ever negative.
+`reserved` is stock held by live reservations (a checkout in progress, with a TTL); `committed` is stock sold
+and awaiting shipment. Every method checks everything first and only then mutates, so a method that raises
+has changed nothing. What changed is recorded in `dirty_levels`, `dirty_reservations` and `events`, which the
+owning actor drains into one Redis transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from domain.errors import Conflict, Invalid, NotFound
+
+ReservationStatus = Literal["held", "committed", "released", "expired", "shipped"]
+FINISHED: frozenset[str] = frozenset({"released", "expired", "shipped"})
+
+
+@dataclass
+class StockLevel:
+    variant_id: str
+    on_hand: int
+    reserved: int = 0
+    committed: int = 0
+    low_stock_threshold: int = 5
+    reorder_point: int = 10
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved - self.committed
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def view(self) -> dict[str, Any]:
+        return {**self.to_dict(), "available": self.available}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StockLevel:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass
+class Reservation:
+    id: str
+    lines: dict[str, int]  # variant_id -> quantity
+    expires_at: float
+    status: ReservationStatus = "held"
+    updated_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reservation:
+        return cls(**data)
+
+
+@dataclass
+class StockLedger:
+    levels: dict[str, StockLevel] = field(default_factory=dict)
+    reservations: dict[str, Reservation] = field(default_factory=dict)
+    dirty_levels: set[str] = field(default_factory=set)
+    dirty_reservations: set[str] = field(default_factory=set)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    # -- stock records -------------------------------------------------------------------------------
+    def create(self, variant_id: str, on_hand: int, low_stock_threshold: int = 5, reorder_point: int = 10) -> bool:
+        """A new SKU's stock record. Idempotent: an existing record is left as it is (returns False)."""
+        if on_hand < 0 or low_stock_threshold < 0 or reorder_point < 0:
+            raise Invalid("invalid_stock", "Stock and thresholds cannot be negative", {"variant_id": variant_id})
+        if variant_id in self.levels:
+            return False
+        self.levels[variant_id] = StockLevel(variant_id, on_hand, 0, 0, low_stock_threshold, reorder_point)
+        self._touch(variant_id)
+        self.events.append(("inventory.created", {"variant_id": variant_id, "on_hand": on_hand}))
+        return True
+
+    def level(self, variant_id: str) -> StockLevel:
+        level = self.levels.get(variant_id)
+        if level is None:
+            raise NotFound("not_found", "No stock record for this variant", {"variant_id": variant_id})
+        return level
+
+    def adjust(self, variant_id: str, delta: int, reason: str) -> StockLevel:
+        """Receive (+) or write off (-) stock on hand. Never leaves available below zero."""
+        level = self.level(variant_id)
+        if level.available + delta < 0:
+            raise Conflict("insufficient_available", "The adjustment would leave available stock below zero",
+                           {"variant_id": variant_id, "available": level.available, "delta": delta})
+        before = level.available
+        level.on_hand += delta
+        self._touch(variant_id)
+        self.events.append(("inventory.adjusted", {"variant_id": variant_id, "delta": delta, "reason": reason,
+                                                   "on_hand": level.on_hand, "available": level.available}))
+        self._check_low_stock(level, before)
+        return level
+
+    # -- reservations --------------------------------------------------------------------------------
+    def reserve(self, reservation_id: str, lines: dict[str, int], now: float, ttl_seconds: float) -> Reservation:
+        """Hold every line or none. Idempotent by reservation id while the reservation is live."""
+        existing = self.reservations.get(reservation_id)
+        if existing is not None:
+            if existing.status in ("held", "committed"):
+                return existing
+            raise Conflict("reservation_finished", "This reservation was already released or expired",
+                           {"reservation_id": reservation_id, "status": existing.status})
+        if not lines or any(q <= 0 for q in lines.values()):
+            raise Invalid("invalid_quantity", "Every reserved quantity must be positive")
+        short = []
+        for variant_id, quantity in lines.items():
+            level = self.levels.get(variant_id)
+            available = level.available if level else 0
+            if available < quantity:
+                short.append({"variant_id": variant_id, "requested": quantity, "available": max(available, 0)})
+        if short:
+            raise Conflict("out_of_stock", "Not enough stock for some items", {"items": short})
+        befores = {v: self.levels[v].available for v in lines}
+        for variant_id, quantity in lines.items():
+            self.levels[variant_id].reserved += quantity
+            self._touch(variant_id)
+        reservation = Reservation(reservation_id, dict(lines), now + ttl_seconds, "held", now)
+        self._save(reservation)
+        self.events.append(("inventory.reserved", {"reservation_id": reservation_id, "lines": dict(lines),
+                                                   "expires_at": reservation.expires_at}))
+        for variant_id, before in befores.items():
+            self._check_low_stock(self.levels[variant_id], before)
+        return reservation
+
+    def commit(self, reservation_id: str, now: float) -> Reservation:
+        """A paid reservation becomes committed stock awaiting shipment. Idempotent."""
+        reservation = self._reservation(reservation_id)
+        if reservation.status == "committed" or reservation.status == "shipped":
+            return reservation
+        if reservation.status != "held":
+            raise Conflict("reservation_expired", "The reservation was released before it could be committed",
+                           {"reservation_id": reservation_id, "status": reservation.status})
+        for variant_id, quantity in reservation.lines.items():
+            level = self.levels[variant_id]
+            level.reserved -= quantity
+            level.committed += quantity
+            self._touch(variant_id)
+        reservation.status = "committed"
+        reservation.updated_at = now
+        self._save(reservation)
+        self.events.append(("inventory.committed", {"reservation_id": reservation_id, "lines": reservation.lines}))
+        return reservation
+
+    def release(self, reservation_id: str, now: float, expired: bool = False) -> Reservation | None:
+        """Give back what a reservation holds, whether held or committed (an order cancelled before shipping).
+        Idempotent; releasing an unknown reservation is a no-op (a compensation may run before the reserve did)."""
+        reservation = self.reservations.get(reservation_id)
+        if reservation is not None and reservation.status == "shipped":
+            raise Conflict("already_shipped", "Shipped stock cannot be released")
+        if reservation is None or reservation.status in FINISHED:
+            return reservation
+        field_name = "reserved" if reservation.status == "held" else "committed"
+        for variant_id, quantity in reservation.lines.items():
+            level = self.levels[variant_id]
+            setattr(level, field_name, getattr(level, field_name) - quantity)
+            self._touch(variant_id)
+        reservation.status = "expired" if expired else "released"
+        reservation.updated_at = now
+        self._save(reservation)
+        self.events.append((f"inventory.{reservation.status}", {"reservation_id": reservation_id,
+                                                                "lines": reservation.lines}))
+        return reservation
+
+    def ship(self, reservation_id: str, now: float) -> Reservation:
+        """Committed stock leaves the warehouse: on_hand and committed both drop. Idempotent."""
+        reservation = self._reservation(reservation_id)
+        if reservation.status == "shipped":
+            return reservation
+        if reservation.status != "committed":
+            raise Conflict("not_committed", "Only committed stock can ship", {"status": reservation.status})
+        for variant_id, quantity in reservation.lines.items():
+            level = self.levels[variant_id]
+            level.committed -= quantity
+            level.on_hand -= quantity
+            self._touch(variant_id)
+        reservation.status = "shipped"
+        reservation.updated_at = now
+        self._save(reservation)
+        self.events.append(("inventory.shipped", {"reservation_id": reservation_id, "lines": reservation.lines}))
+        return reservation
+
+    def expire(self, now: float) -> list[str]:
+        """Release every held reservation whose TTL has passed; the shard runs this on its own timer."""
+        due = [r.id for r in self.reservations.values() if r.status == "held" and r.expires_at <= now]
+        for reservation_id in due:
+            self.release(reservation_id, now, expired=True)
+        return due
+
+    def forget_finished(self, older_than: float) -> list[str]:
+        """Drop finished reservations kept for idempotent retries once they are old enough."""
+        old = [r.id for r in self.reservations.values() if r.status in FINISHED and r.updated_at < older_than]
+        for reservation_id in old:
+            del self.reservations[reservation_id]
+        return old
+
+    # -- checks ----------------------------------------------------------------------------------------
+    def violations(self) -> list[str]:
+        """Every broken invariant, described; empty when the ledger is sound."""
+        problems = []
+        held: Counter[str] = Counter()
+        committed: Counter[str] = Counter()
+        for r in self.reservations.values():
+            target = held if r.status == "held" else committed if r.status == "committed" else None
+            if target is not None:
+                target.update(r.lines)
+        for v, level in self.levels.items():
+            if min(level.on_hand, level.reserved, level.committed, level.available) < 0:
+                problems.append(f"{v}: negative stock {level.view()}")
+            if level.reserved != held[v]:
+                problems.append(f"{v}: reserved {level.reserved} but live reservations hold {held[v]}")
+            if level.committed != committed[v]:
+                problems.append(f"{v}: committed {level.committed} but committed reservations hold {committed[v]}")
+        return problems
+
+    # -- internals -------------------------------------------------------------------------------------
+    def _reservation(self, reservation_id: str) -> Reservation:
+        reservation = self.reservations.get(reservation_id)
+        if reservation is None:
+            raise NotFound("reservation_not_found", "No such reservation", {"reservation_id": reservation_id})
+        return reservation
+
+    def _save(self, reservation: Reservation) -> None:
+        self.reservations[reservation.id] = reservation
+        self.dirty_reservations.add(reservation.id)
+
+    def _touch(self, variant_id: str) -> None:
+        self.dirty_levels.add(variant_id)
+
+    def _check_low_stock(self, level: StockLevel, before: int) -> None:
+        if before > level.low_stock_threshold >= level.available:
+            self.events.append(("inventory.low_stock", {"variant_id": level.variant_id, "available": level.available,
+                                                        "threshold": level.low_stock_threshold,
+                                                        "reorder_point": level.reorder_point}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from domain.ids import ID_PATTERN
@@ -14,3 +15,6 @@ class Body(BaseModel):
 
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+# A path parameter that must be one of our ids: malformed ids get a 422 in the contract's shape.
+PathId = Annotated[str, Path(pattern=ID_PATTERN)]

@@ -1,0 +1,219 @@
+"""The user shard: single writer of the users whose id hashes to it (profiles, addresses, seller applications).
+
+Users are loaded lazily from `keys.users(shard)` on first use. Emails are unique through the global index
+`keys.USER_EMAILS` (email -> user_id), claimed with HSETNX *before* the user is created; a claim whose user was
+never written (the shard died between claim and commit) is an orphan, and a later registration takes it over
+once the claim is older than ORPHAN_GRACE_SECONDS, so an in-flight registration is never stolen.
+Seller applications are mirrored to `keys.SELLERS` (seller_id -> JSON) by the shard owning the user, in the
+same transaction as the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any, TypeVar
+
+from ulid import ULID
+
+from actors import keys
+from actors.routing import Router, shard_of
+from actors.shard import ShardActor
+from actors.store import Changes
+from config import Settings
+from domain.clock import epoch, now_iso
+from domain.errors import Conflict, NotFound
+from domain.ids import is_id, new_id
+from domain.passwords import Passwords, check_password
+from domain.users import Role, User, normalize_email
+
+T = TypeVar("T")
+ORPHAN_GRACE_SECONDS = 60.0
+
+# Set the email's owner to ARGV[3] (or remove it when ARGV[3] is empty) only if it is still ARGV[2].
+_SWAP_CLAIM = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
+return 1
+"""
+
+
+class UserShard(ShardActor):
+    kind = "users"
+
+    def __init__(self, settings: Settings, shard: int = 0) -> None:
+        self.users: dict[str, User] = {}
+        self.passwords = Passwords.from_settings(settings)
+        self.router = Router(settings)
+        super().__init__(settings, shard)
+
+    def load(self, client: Any) -> None:
+        """Users load lazily; after a failed write, the cached ones are re-read so memory equals Redis."""
+        ids = list(self.users)
+        raws = client.hmget(keys.users(self.shard), ids) if ids else []
+        self.users = {uid: User.from_dict(json.loads(raw)) for uid, raw in zip(ids, raws, strict=True) if raw}
+
+    @property
+    def _redis(self) -> Any:
+        """The async client, untyped: redis-py's stubs type each command as sync-or-async at once."""
+        return self.store.redis
+
+    # -- reading ---------------------------------------------------------------------------------------
+    async def _cached(self, user_id: str) -> User:
+        """The user, loaded into memory on first use; NotFound when there is no such user here."""
+        if user_id not in self.users and shard_of(self.settings, self.kind, user_id) == self.shard:
+            data = await self.store.hget_json(keys.users(self.shard), user_id)
+            if data is not None:
+                self.users.setdefault(user_id, User.from_dict(data))  # a command may have loaded it meanwhile
+        user = self.users.get(user_id)
+        if user is None:
+            raise NotFound("user_not_found", "No such user", {"user_id": user_id})
+        return user
+
+    async def get(self, user_id: str) -> dict[str, Any]:
+        return (await self._cached(user_id)).public()
+
+    async def _change(self, user_id: str, mutate: Callable[[User, Changes], T], event: str, **data: Any) -> T:
+        """Run `mutate` on the user as one command; when the user changed (its version moved), the user and an
+        event are written in the batch's transaction."""
+        await self._cached(user_id)
+
+        def command(changes: Changes) -> T:
+            user = self.users.get(user_id)
+            if user is None:
+                raise NotFound("user_not_found", "No such user", {"user_id": user_id})
+            version = user.version
+            result = mutate(user, changes)
+            if user.version != version:
+                self._persist(user, changes)
+                changes.emit(event, user_id=user_id, **data)
+            return result
+
+        return await self.submit(command)
+
+    def _persist(self, user: User, changes: Changes) -> None:
+        changes.hset(keys.users(self.shard), user.id, user.to_dict())
+        if user.seller is not None:
+            changes.hset(keys.SELLERS, user.seller.id, user.seller.to_dict())
+
+    # -- accounts --------------------------------------------------------------------------------------
+    async def register(self, email: str, password: str, first_name: str, last_name: str,
+                       phone: str | None = None) -> dict[str, Any]:
+        return (await self._create(email, password, first_name, last_name, phone, "customer")).public()
+
+    async def ensure_admin(self, email: str, password: str) -> dict[str, Any]:
+        """Idempotent: an admin with this email exists afterwards. An existing account keeps its password."""
+        email = normalize_email(email)
+        owner_id = await self._redis.hget(keys.USER_EMAILS, email)
+        if owner_id and await self._exists(owner_id):
+            if shard_of(self.settings, self.kind, owner_id) != self.shard:
+                return await self.router.owner(self.kind, owner_id).ensure_admin.remote(email, password)
+            await self._change(owner_id, lambda user, _: user.make_admin(now_iso()), "user.updated", role="admin")
+            return (await self._cached(owner_id)).public()
+        return (await self._create(email, password, "Admin", "Bazaar", None, "admin")).public()
+
+    async def _create(self, email: str, password: str, first_name: str, last_name: str, phone: str | None,
+                      role: Role) -> User:
+        email = normalize_email(email)
+        check_password(password, email)
+        user = User.register(self._local_user_id(), email, "", first_name, last_name, phone, role,
+                             self.settings.currency, now_iso())
+        user.password_hash = await asyncio.to_thread(self.passwords.hash, password)
+        await self._claim_email(email, user.id)
+
+        def command(changes: Changes) -> User:
+            self.users[user.id] = user
+            self._persist(user, changes)
+            changes.emit("user.registered", user_id=user.id, email=email, role=role)
+            return user
+
+        try:
+            return await self.submit(command)
+        except Exception:
+            if user.id not in self.users:  # the write failed (the shard reloaded without it): free the email
+                await self._swap_claim(email, user.id, "")
+            raise
+
+    def _local_user_id(self) -> str:
+        """A new user id that hashes to this shard (about `user_shards` tries)."""
+        while True:
+            user_id = new_id("usr")
+            if shard_of(self.settings, self.kind, user_id) == self.shard:
+                return user_id
+
+    async def _exists(self, user_id: str) -> bool:
+        shard = shard_of(self.settings, self.kind, user_id)
+        return bool(await self._redis.hexists(keys.users(shard), user_id))
+
+    async def _claim_email(self, email: str, user_id: str) -> None:
+        if await self._redis.hsetnx(keys.USER_EMAILS, email, user_id):
+            return
+        holder = await self._redis.hget(keys.USER_EMAILS, email)
+        if (holder and self._is_orphan_age(holder) and not await self._exists(holder)
+                and await self._swap_claim(email, holder, user_id)):
+            return
+        raise Conflict("email_taken", "An account with this email already exists")
+
+    @staticmethod
+    def _is_orphan_age(holder: str) -> bool:
+        if not is_id(holder, "usr"):
+            return True
+        return epoch() - ULID.from_str(holder[4:]).timestamp > ORPHAN_GRACE_SECONDS
+
+    async def _swap_claim(self, email: str, expected: str, new: str) -> bool:
+        swapped = await self._redis.eval(_SWAP_CLAIM, 1, keys.USER_EMAILS, email, expected, new)
+        return bool(swapped)
+
+    async def rehash_password(self, user_id: str, password: str) -> None:
+        """Re-hash with the current cost settings after a successful login with an older hash."""
+        user = await self._cached(user_id)
+        if not self.passwords.needs_rehash(user.password_hash):
+            return
+        if not await asyncio.to_thread(self.passwords.verify, user.password_hash, password):
+            return
+        new_hash = await asyncio.to_thread(self.passwords.hash, password)
+
+        def rehash(user: User, _: Changes) -> None:
+            if self.passwords.needs_rehash(user.password_hash):  # not changed meanwhile by another rehash
+                user.set_password_hash(new_hash, now_iso())
+
+        await self._change(user_id, rehash, "user.password_rehashed")
+
+    # -- profile and addresses -------------------------------------------------------------------------
+    async def update_profile(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        await self._change(user_id, lambda user, _: user.update_profile(changes, now_iso()), "user.updated",
+                           fields=sorted(changes))
+        return (await self._cached(user_id)).public()
+
+    async def add_address(self, user_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        address_id = new_id("adr")
+        address = await self._change(user_id, lambda user, _: user.add_address(address_id, fields, now_iso()),
+                                     "address.added", address_id=address_id)
+        return asdict(address)
+
+    async def update_address(self, user_id: str, address_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        address = await self._change(
+            user_id, lambda user, _: user.update_address(address_id, fields, now_iso()),
+            "address.updated", address_id=address_id)
+        return asdict(address)
+
+    async def delete_address(self, user_id: str, address_id: str) -> None:
+        await self._change(user_id, lambda user, _: user.delete_address(address_id, now_iso()),
+                           "address.deleted", address_id=address_id)
+
+    # -- selling ---------------------------------------------------------------------------------------
+    async def apply_seller(self, user_id: str, store_name: str, description: str | None = None) -> dict[str, Any]:
+        seller_id = new_id("sel")
+        application = await self._change(
+            user_id, lambda user, _: user.apply_seller(seller_id, store_name, description, now_iso()),
+            "seller.applied", seller_id=seller_id)
+        return application.to_dict()
+
+    async def approve_seller(self, user_id: str, seller_id: str) -> dict[str, Any]:
+        await self._change(user_id, lambda user, _: user.approve_seller(seller_id, now_iso()),
+                           "seller.approved", seller_id=seller_id)
+        seller = (await self._cached(user_id)).seller
+        assert seller is not None
+        return seller.to_dict()

@@ -1,0 +1,131 @@
+"""Card validation for the payment gateway's tokenize call.
+
+The card number (PAN) exists only for the length of that call: it is validated here, fingerprinted, and
+dropped. Error messages never repeat it (nor the cvc), so nothing downstream can echo or log it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from domain.errors import Invalid
+
+Brand = Literal["visa", "mastercard", "amex", "discover", "other"]
+
+MIN_LENGTH, MAX_LENGTH = 12, 19
+_SEPARATORS = re.compile(r"[ -]")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True)
+class Card:
+    """A validated card. `number` is kept out of repr so a stray log line cannot print it."""
+
+    number: str = field(repr=False)
+    brand: Brand
+    exp_month: int
+    exp_year: int
+
+    @property
+    def last4(self) -> str:
+        return self.number[-4:]
+
+
+def invalid(field_name: str, message: str) -> Invalid:
+    return Invalid("invalid_card", message, {"field": field_name})
+
+
+def normalize_number(card_number: str) -> str:
+    """Digits only (spaces and dashes dropped), 12-19 of them, passing the Luhn check."""
+    digits = _SEPARATORS.sub("", card_number) if isinstance(card_number, str) else ""
+    if not _DIGITS.fullmatch(digits):
+        raise invalid("card_number", "The card number must contain only digits")
+    if not MIN_LENGTH <= len(digits) <= MAX_LENGTH:
+        raise invalid("card_number", f"The card number must have {MIN_LENGTH} to {MAX_LENGTH} digits")
+    if not luhn_valid(digits):
+        raise invalid("card_number", "The card number is not valid")
+    return digits
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def card_brand(digits: str) -> Brand:
+    """The brand from the number's leading digits (IIN ranges)."""
+    two, three, four, six = (int(digits[:n]) for n in (2, 3, 4, 6))
+    if digits.startswith("4"):
+        return "visa"
+    if 51 <= two <= 55 or 2221 <= four <= 2720:
+        return "mastercard"
+    if two in (34, 37):
+        return "amex"
+    if four == 6011 or 644 <= three <= 649 or two == 65 or 622126 <= six <= 622925:
+        return "discover"
+    return "other"
+
+
+def normalize_expiry(exp_month: int, exp_year: int, today: datetime) -> tuple[int, int]:
+    """(month, four-digit year); a two-digit year means 20YY. A card is good to the end of its month, UTC."""
+    if not _is_int(exp_month) or not 1 <= exp_month <= 12:
+        raise invalid("exp_month", "The expiry month must be 1 to 12")
+    if not _is_int(exp_year) or not 0 <= exp_year <= 9999:
+        raise invalid("exp_year", "The expiry year is not valid")
+    year = exp_year + 2000 if exp_year < 100 else exp_year
+    if is_expired(exp_month, year, today):
+        raise invalid("exp_year", "The card has expired")
+    return exp_month, year
+
+
+def is_expired(exp_month: int, exp_year: int, today: datetime) -> bool:
+    today = today.astimezone(UTC)
+    return (exp_year, exp_month) < (today.year, today.month)
+
+
+def validate_cvc(cvc: str, brand: Brand) -> None:
+    length = 4 if brand == "amex" else 3
+    if not isinstance(cvc, str) or len(cvc) != length or not _DIGITS.fullmatch(cvc):
+        raise invalid("cvc", f"The security code must be {length} digits")
+
+
+def validate_card(card_number: str, exp_month: int, exp_year: int, cvc: str, today: datetime) -> Card:
+    """Check everything a gateway checks before it issues a token; raise Invalid("invalid_card") otherwise."""
+    digits = normalize_number(card_number)
+    brand = card_brand(digits)
+    month, year = normalize_expiry(exp_month, exp_year, today)
+    validate_cvc(cvc, brand)
+    return Card(digits, brand, month, year)
+
+
+class CardFingerprint:
+    """HMAC-SHA256 of the card number under a secret: one card always gives the same fingerprint (so velocity
+    per card works without storing the number), and without the secret it cannot be turned back into a number.
+    The key is derived from the secret with a purpose label, so a secret shared with another use stays apart."""
+
+    def __init__(self, secret: str | bytes) -> None:
+        raw = secret.encode() if isinstance(secret, str) else secret
+        if not raw:
+            raise ValueError("a card fingerprint needs a non-empty secret")
+        self._key = hmac.new(raw, b"bazaar/card-fingerprint/v1", hashlib.sha256).digest()
+
+    def __call__(self, card_number: str) -> str:
+        digits = _SEPARATORS.sub("", card_number)
+        return hmac.new(self._key, digits.encode(), hashlib.sha256).hexdigest()
+
+    def __repr__(self) -> str:
+        return "CardFingerprint(<secret>)"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

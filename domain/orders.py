@@ -1,0 +1,119 @@
+"""An order and its lifecycle. Which status may follow which is decided here and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+from domain.clock import iso, now
+from domain.errors import Conflict, Invalid
+
+Status = Literal["pending", "confirmed", "packed", "shipped", "delivered", "cancelled",
+                 "return_requested", "returned", "refunded"]
+PaymentStatus = Literal["pending", "authorized", "paid", "failed", "refunded", "partially_refunded"]
+
+NEXT: dict[str, frozenset[str]] = {
+    "pending": frozenset({"confirmed", "cancelled"}),  # pending = held for review (fraud rules)
+    "confirmed": frozenset({"packed", "cancelled"}),
+    "packed": frozenset({"shipped", "cancelled"}),
+    "shipped": frozenset({"delivered"}),
+    "delivered": frozenset({"return_requested"}),
+    "return_requested": frozenset({"returned", "delivered"}),
+    "returned": frozenset({"refunded"}),
+    "cancelled": frozenset(),
+    "refunded": frozenset(),
+}
+CANCELLABLE = frozenset(s for s, nxt in NEXT.items() if "cancelled" in nxt)
+DELIVERY_DAYS = 5
+
+
+@dataclass
+class OrderLine:
+    product_id: str
+    variant_id: str
+    name: str
+    sku: str
+    quantity: int
+    price: int  # unit price paid, minor units
+    total_price: int
+    seller_id: str | None = None
+
+
+@dataclass
+class Order:
+    id: str
+    order_number: str
+    user_id: str
+    items: list[OrderLine]
+    subtotal: int
+    tax: int
+    shipping: int
+    discount: int
+    total: int
+    currency: str
+    status: str
+    payment_status: str
+    shipping_address: dict[str, Any]
+    payment_method: dict[str, Any]  # brand, last4 only
+    payment_id: str | None
+    reservations: list[dict[str, Any]]  # [{"id", "variant_ids"}]: what to commit, release or ship
+    coupon_code: str | None = None
+    tracking_number: str | None = None
+    estimated_delivery: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    created_at: str = ""
+    updated_at: str = ""
+
+    @classmethod
+    def place(cls, *, held_for_review: bool, **fields: Any) -> Order:
+        """A paid-for (authorized) order: confirmed, or pending when fraud rules held it for review."""
+        moment = now()
+        status = "pending" if held_for_review else "confirmed"
+        items = [line if isinstance(line, OrderLine) else OrderLine(**line) for line in fields.pop("items")]
+        order = cls(items=items, status=status, payment_status="authorized", created_at=iso(moment),
+                    updated_at=iso(moment), estimated_delivery=iso(moment + timedelta(days=DELIVERY_DAYS)), **fields)
+        order.history.append({"status": status, "at": order.created_at})
+        return order
+
+    def can_move_to(self, status: str) -> bool:
+        return status in NEXT.get(self.status, frozenset())
+
+    def ensure_can_move_to(self, status: str) -> None:
+        if status not in NEXT:
+            raise Invalid("invalid_status", f"Unknown order status {status!r}")
+        if not self.can_move_to(status):
+            late_cancel = status == "cancelled" and self.status not in CANCELLABLE
+            code = "already_shipped" if late_cancel else "invalid_transition"
+            raise Conflict(code, f"An order that is {self.status} cannot become {status}",
+                           {"from": self.status, "to": status})
+
+    def move_to(self, status: str, at: str, note: str | None = None, tracking_number: str | None = None) -> None:
+        self.ensure_can_move_to(status)
+        if status == "shipped" and not (tracking_number or self.tracking_number):
+            raise Invalid("tracking_number_required", "A shipped order needs a tracking number")
+        self.status = status
+        if tracking_number:
+            self.tracking_number = tracking_number
+        self.updated_at = at
+        self.history.append({"status": status, "at": at, **({"note": note} if note else {})})
+
+    def set_payment_status(self, payment_status: str, at: str) -> None:
+        self.payment_status = payment_status
+        self.updated_at = at
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def view(self) -> dict[str, Any]:
+        """The contract's order (internal bookkeeping such as reservations stays inside)."""
+        data = self.to_dict()
+        data.pop("reservations")
+        data["items"] = [{k: v for k, v in line.items() if k != "seller_id"} for line in data["items"]]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Order:
+        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        fields["items"] = [OrderLine(**line) for line in data["items"]]
+        return cls(**fields)

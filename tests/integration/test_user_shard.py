@@ -1,0 +1,100 @@
+"""The user shard against the session's real redis-server, run in-process (the class without `ray.remote`):
+its persistence, lazy loading after a restart, the email index and its orphan claims."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import pytest
+import redis
+from ulid import ULID
+
+from actors import keys
+from actors.users import ORPHAN_GRACE_SECONDS, UserShard
+from config import Settings
+from domain.clock import epoch
+from domain.errors import Conflict
+from domain.ids import new_id
+from tests.shop import Shop
+
+T = TypeVar("T")
+PASSWORD = "Correct-horse-42"
+
+
+def on_shard(settings: Settings, story: Callable[[UserShard], Awaitable[T]], shard: int = 0) -> T:
+    """Run `story` against a freshly started shard (a restart, from Redis's point of view)."""
+
+    async def run() -> T:
+        return await story(UserShard(settings, shard))
+
+    return asyncio.run(run())
+
+
+def unique_email(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+@pytest.fixture
+def client(settings: Settings) -> redis.Redis:
+    return redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
+
+
+def events_of(client: redis.Redis, settings: Settings, user_id: str) -> list[str]:
+    entries: Any = client.xrevrange(settings.events_stream, count=500)
+    return [e["type"] for _, e in reversed(entries) if json.loads(e["data"]).get("user_id") == user_id]
+
+
+def test_a_registered_shopper_and_their_address_survive_a_shard_restart(settings: Settings,
+                                                                        client: redis.Redis) -> None:
+    email = unique_email("restart")
+
+    async def register_and_add(shard: UserShard) -> tuple[dict[str, Any], dict[str, Any]]:
+        user = await shard.register(email, PASSWORD, "Ada", "Lovelace")
+        return user, await shard.add_address(user["id"], Shop.address())
+
+    user, address = on_shard(settings, register_and_add)
+    assert client.hget(keys.USER_EMAILS, email) == user["id"]
+    raw: Any = client.hget(keys.users(0), user["id"])
+    stored = json.loads(raw)
+    assert stored["password_hash"].startswith("$argon2id$") and stored["addresses"][0]["id"] == address["id"]
+
+    async def reread(shard: UserShard) -> dict[str, Any]:
+        return await shard.get(user["id"])
+
+    assert on_shard(settings, reread)["addresses"] == [address]
+    assert events_of(client, settings, user["id"]) == ["user.registered", "address.added"]
+
+
+def test_a_claim_orphaned_by_a_crash_is_taken_over_but_a_fresh_one_is_not(settings: Settings,
+                                                                           client: redis.Redis) -> None:
+    stale_email, fresh_email = unique_email("orphan"), unique_email("inflight")
+    crashed_id = f"usr_{ULID.from_timestamp(epoch() - ORPHAN_GRACE_SECONDS - 5)}"  # claimed, never written
+    client.hset(keys.USER_EMAILS, mapping={stale_email: crashed_id, fresh_email: new_id("usr")})
+
+    async def register_both(shard: UserShard) -> tuple[dict[str, Any], Conflict]:
+        taken_over = await shard.register(stale_email, PASSWORD, "Ada", "Lovelace")
+        with pytest.raises(Conflict) as refused:
+            await shard.register(fresh_email, PASSWORD, "Ada", "Lovelace")
+        return taken_over, refused.value
+
+    taken_over, refused = on_shard(settings, register_both)
+    assert client.hget(keys.USER_EMAILS, stale_email) == taken_over["id"] != crashed_id
+    assert refused.code == "email_taken"
+
+
+def test_ensure_admin_promotes_an_existing_shopper_and_is_idempotent(settings: Settings,
+                                                                     client: redis.Redis) -> None:
+    email = unique_email("promoted")
+
+    async def promote(shard: UserShard) -> list[dict[str, Any]]:
+        shopper = await shard.register(email, PASSWORD, "Ada", "Lovelace")
+        return [shopper, await shard.ensure_admin(email, "Other-pass-99"), await shard.ensure_admin(email, "x")]
+
+    shopper, admin, again = on_shard(settings, promote)
+    assert shopper["role"] == "customer" and admin["role"] == again["role"] == "admin"
+    assert shopper["id"] == admin["id"] == again["id"]
+    assert events_of(client, settings, shopper["id"]) == ["user.registered", "user.updated"]  # once, not twice

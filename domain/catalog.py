@@ -2,16 +2,31 @@
 
 A product is a listing (name, brand, category, specifications); each variant is one buyable SKU with its own
 attributes (color, size, storage), price and images. Money is an int of minor units beside an ISO currency.
-Changes to an existing product are in `domain/catalog_patch.py`.
+Field cleaning is in `domain/catalog_fields.py`, changes to an existing product in `domain/catalog_patch.py`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.catalog_fields import (
+    CURRENCY_RE,
+    DESCRIPTION_MAX,
+    MAX_VARIANTS,
+    SKU_RE,
+    clean_attributes,
+    clean_brand,
+    clean_images,
+    clean_name,
+    clean_specifications,
+    clean_tags,
+    clean_text,
+    count,
+    money,
+    refuse_unknown,
+)
 from domain.errors import Forbidden, Invalid, NotFound
 from domain.ids import is_id, new_id
 
@@ -22,15 +37,6 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     "inactive": frozenset({"active", "archived"}),
     "archived": frozenset(),
 }
-NAME_MAX, DESCRIPTION_MAX, BRAND_MAX = 200, 5000, 80
-TAGS_MAX, TAG_MAX = 30, 40
-SPECS_MAX, SPEC_KEY_MAX, SPEC_VALUE_MAX = 50, 60, 500
-MAX_VARIANTS = 50
-ATTRIBUTES_MAX, ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX = 10, 40, 100
-IMAGES_MAX, IMAGE_URL_MAX = 20, 1000
-PRICE_MAX = 10**10
-SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 VARIANT_FIELDS = frozenset({"sku", "attributes", "price", "sale_price", "currency", "images"})
 STOCK_FIELDS = frozenset({"initial_stock", "low_stock_threshold", "reorder_point"})
 PRODUCT_FIELDS = frozenset({"name", "description", "category_id", "brand", "tags", "specifications", "status",
@@ -193,11 +199,11 @@ def initial_stock(raw_variants: list[dict[str, Any]], variants: list[Variant]) -
     so the inventory's own defaults apply otherwise."""
     items: list[dict[str, Any]] = []
     for raw, variant in zip(raw_variants, variants, strict=True):
-        on_hand = _count(raw.get("initial_stock", 0), "initial_stock")
+        on_hand = count(raw.get("initial_stock", 0), "initial_stock")
         item: dict[str, Any] = {"variant_id": variant.id, "on_hand": on_hand}
         for name in ("low_stock_threshold", "reorder_point"):
             if raw.get(name) is not None:
-                item[name] = _count(raw[name], name)
+                item[name] = count(raw[name], name)
         items.append(item)
     return items
 
@@ -238,83 +244,3 @@ def listing_statuses(user: CatalogUser | None, seller_id: str | None, requested:
     if user is not None and (user.is_admin or (user.seller_id is not None and user.seller_id == seller_id)):
         return frozenset({requested})
     raise Forbidden("not_owner", "Only the seller itself or an admin may list products that are not active")
-
-
-# -- field cleaning ---------------------------------------------------------------------------------------
-def clean_name(value: Any) -> str:
-    name = " ".join(value.split()) if isinstance(value, str) else ""
-    if not 1 <= len(name) <= NAME_MAX:
-        raise Invalid("invalid_name", f"A product name has 1 to {NAME_MAX} characters")
-    return name
-
-
-def clean_text(value: Any, limit: int, code: str) -> str:
-    if not isinstance(value, str) or len(value.strip()) > limit:
-        raise Invalid(code, f"At most {limit} characters of text")
-    return value.strip()
-
-
-def clean_brand(value: Any) -> str:
-    brand = " ".join(value.split()) if isinstance(value, str) else None
-    if brand is None or len(brand) > BRAND_MAX:
-        raise Invalid("invalid_brand", f"A brand has at most {BRAND_MAX} characters")
-    return brand
-
-
-def clean_tags(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-        raise Invalid("invalid_tags", "Tags are a list of strings")
-    tags = list(dict.fromkeys(" ".join(t.split()).lower() for t in value if t.strip()))
-    if len(tags) > TAGS_MAX or any(len(t) > TAG_MAX for t in tags):
-        raise Invalid("invalid_tags", f"At most {TAGS_MAX} tags of at most {TAG_MAX} characters each")
-    return tags
-
-
-def clean_specifications(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict) or len(value) > SPECS_MAX:
-        raise Invalid("invalid_specifications", f"Specifications are an object of at most {SPECS_MAX} entries")
-    for key, item in value.items():
-        ok_key = isinstance(key, str) and 1 <= len(key.strip()) <= SPEC_KEY_MAX
-        ok_value = isinstance(item, bool | int | float) or (isinstance(item, str) and len(item) <= SPEC_VALUE_MAX)
-        if not (ok_key and ok_value):
-            raise Invalid("invalid_specifications", "A specification is a short name and a text, number or "
-                          "true/false value", {"name": key})
-    return {key.strip(): item.strip() if isinstance(item, str) else item for key, item in value.items()}
-
-
-def clean_attributes(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict) or len(value) > ATTRIBUTES_MAX:
-        raise Invalid("invalid_attributes", f"Attributes are an object of at most {ATTRIBUTES_MAX} entries")
-    for key, item in value.items():
-        if not (isinstance(key, str) and 1 <= len(key.strip()) <= ATTRIBUTE_KEY_MAX
-                and isinstance(item, str) and 1 <= len(item.strip()) <= ATTRIBUTE_VALUE_MAX):
-            raise Invalid("invalid_attributes", "An attribute is a short name and a non-empty text value",
-                          {"name": key})
-    return {key.strip(): item.strip() for key, item in value.items()}
-
-
-def clean_images(value: Any) -> list[str]:
-    if not isinstance(value, list) or len(value) > IMAGES_MAX or not all(
-            isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= IMAGE_URL_MAX
-            for url in value):
-        raise Invalid("invalid_images", f"Images are at most {IMAGES_MAX} http(s) URLs")
-    return list(value)
-
-
-def money(value: Any, sku: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= PRICE_MAX:
-        raise Invalid("invalid_price", "A price is a whole, non-negative number of minor units",
-                      {"sku": sku, "price": value})
-    return value
-
-
-def _count(value: Any, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise Invalid("invalid_stock", f"{name} is a whole number of at least 0", {name: value})
-    return value
-
-
-def refuse_unknown(data: dict[str, Any], allowed: frozenset[str], what: str) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise Invalid("unknown_field", f"Unknown {what} field(s): {', '.join(unknown)}", {"fields": unknown})

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.catalog import (
-    DESCRIPTION_MAX,
-    MAX_VARIANTS,
     STATUS_TRANSITIONS,
     STATUSES,
     CatalogUser,
@@ -21,6 +19,12 @@ from domain.catalog import (
     build_variant,
     check_product,
     check_variant,
+    ensure_can_edit,
+    initial_stock,
+)
+from domain.catalog_fields import (
+    DESCRIPTION_MAX,
+    MAX_VARIANTS,
     clean_attributes,
     clean_brand,
     clean_images,
@@ -28,8 +32,6 @@ from domain.catalog import (
     clean_specifications,
     clean_tags,
     clean_text,
-    ensure_can_edit,
-    initial_stock,
     money,
     refuse_unknown,
 )

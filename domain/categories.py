@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.errors import Conflict, Invalid, NotFound
-from domain.ids import is_id, new_id
+from domain.ids import new_id
 
 NAME_MAX = 80
 MAX_DEPTH = 6
@@ -59,8 +59,7 @@ class CategoryTree:
             raise NotFound("category_not_found", "No such category", {"category_id": category_id})
         return category
 
-    def new_category(self, name: str, parent_id: str | None, now: str, slug: str | None = None,
-                     category_id: str | None = None) -> Category:
+    def new_category(self, name: str, parent_id: str | None, now: str, slug: str | None = None) -> Category:
         """A checked, not yet added category: a name, a known parent, a slug unique among its siblings."""
         name = " ".join(name.split())
         if not 1 <= len(name) <= NAME_MAX:
@@ -75,9 +74,7 @@ class CategoryTree:
         if self.child_by_slug(parent_id, slug) is not None:
             raise Conflict("category_exists", "A category with this name already exists here",
                            {"parent_id": parent_id, "slug": slug})
-        if category_id is not None and (not is_id(category_id, "cat") or category_id in self.by_id):
-            raise Invalid("invalid_id", "The category id is malformed or taken", {"category_id": category_id})
-        return Category(category_id or new_id("cat"), name, slug, parent_id, now)
+        return Category(new_id("cat"), name, slug, parent_id, now)
 
     def add(self, category: Category) -> None:
         assert category.id not in self.by_id and (category.parent_id is None or category.parent_id in self.by_id)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config import Settings
 from serve import errors
@@ -66,24 +67,17 @@ class BodyLimit:
             await self._refuse(send)
             return
         seen = 0
-        too_large = False
 
         async def limited_receive() -> dict[str, Any]:
-            nonlocal seen, too_large
+            nonlocal seen
             message: dict[str, Any] = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    too_large = True
-                    return {"type": "http.disconnect"}
+                if seen > self.max_bytes:  # FastAPI passes HTTPExceptions from body reading through unchanged
+                    raise StarletteHTTPException(413, f"The body exceeds {self.max_bytes} bytes")
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except Exception:
-            if not too_large:
-                raise
-            await self._refuse(send)
+        await self.app(scope, limited_receive, send)
 
     async def _refuse(self, send: Any) -> None:
         body = errors.error_response(413, "payload_too_large", f"The body exceeds {self.max_bytes} bytes").body

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from domain.catalog import (
-    MAX_VARIANTS,
     CatalogUser,
     Product,
     can_view,
@@ -18,6 +17,7 @@ from domain.catalog import (
     listing_statuses,
     new_product,
 )
+from domain.catalog_fields import MAX_VARIANTS
 from domain.catalog_patch import added_variants, patched, rated
 from domain.categories import CategoryTree, slugify
 from domain.errors import Conflict, Forbidden, Invalid, NotFound

@@ -178,11 +178,12 @@ class CheckoutShard(ShardActor):
         results = await asyncio.gather(*calls, return_exceptions=True)
         failures = []
         for result in results:
-            error = getattr(result, "cause", result)
-            if isinstance(error, DomainError):
-                failures.append(error)
-            elif isinstance(error, BaseException):
-                raise error
+            if not isinstance(result, BaseException):
+                continue
+            refusal = result if isinstance(result, DomainError) else getattr(result, "cause", None)
+            if not isinstance(refusal, DomainError):
+                raise result  # the shard is down or restarting: the saga stays persisted and is retried
+            failures.append(refusal)
         return failures
 
     async def _compensate(self, saga: dict[str, Any], reason: str) -> None:

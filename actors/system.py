@@ -44,23 +44,10 @@ def spawn(settings: Settings, kind: str, shard: int = 0) -> Any:
     ).remote(settings, shard)
 
 
-def available_kinds() -> list[str]:
-    # TEMPORARY while the actor kinds are being written in parallel: skip a kind whose module is missing.
-    kinds = []
-    for kind in SHARD_COUNTS:
-        try:
-            actor_class(kind)
-        except (ModuleNotFoundError, AttributeError):
-            log.warning("actor kind %s is not available yet", kind)
-            continue
-        kinds.append(kind)
-    return kinds
-
-
 def spawn_all(settings: Settings, timeout: float = 120) -> dict[str, list[Any]]:
     handles = {
         kind: [spawn(settings, kind, shard) for shard in range(shard_count(settings, kind))]
-        for kind in available_kinds()
+        for kind in SHARD_COUNTS
     }
     ray.get([h.ready.remote() for hs in handles.values() for h in hs], timeout=timeout)
     return handles
@@ -77,7 +64,7 @@ def stop_all(settings: Settings) -> None:
 
 def bootstrap(settings: Settings) -> None:
     """First-start work: the admin account of BAZAAR_ADMIN_EMAIL / BAZAAR_ADMIN_PASSWORD when both are set."""
-    if settings.admin_email and settings.admin_password and "users" in available_kinds():
+    if settings.admin_email and settings.admin_password:
         from actors.routing import Router
 
         router = Router(settings)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from config import Settings, load_settings
 from serve.local_redis import LocalRedis, free_port
@@ -54,6 +55,12 @@ def settings(redis_server: LocalRedis, data_dir: Path) -> Settings:
         fraud_max_orders_per_user_hour=1000,
         fraud_max_orders_per_card_hour=1000,
     )
+
+
+@pytest.fixture(scope="session")
+def redis_client(settings: Settings) -> redis.Redis:
+    """A plain client on the session's redis-server, for tests that inspect what was persisted."""
+    return redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
 
 
 @pytest.fixture(scope="session")

@@ -30,13 +30,13 @@ def test_an_absurd_order_is_declined_before_anything_is_reserved(shop: Shop, set
     assert shop.stock(product["variants"][0]["id"])["reserved"] == 0
 
 
-def test_a_checkout_leaves_its_trail_on_the_event_stream(shop: Shop, settings: Settings) -> None:
+def test_a_checkout_leaves_its_trail_on_the_event_stream(shop: Shop, settings: Settings,
+                                                       redis_client: redis.Redis) -> None:
     product = shop.product(stock=3)
     shopper = shop.register()
     shop.add_to_cart(shopper, product)
     order = shop.checkout(shop.login(shopper.email, shopper.password), shop.checkout_body()).json()["order"]
-    client = redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
-    entries = [fields for _, fields in client.xrange(settings.events_stream)]
+    entries = [fields for _, fields in redis_client.xrange(settings.events_stream)]
     assert all({"id", "type", "at", "data"} <= set(e) for e in entries)
     about_order = [e["type"] for e in entries if json.loads(e["data"]).get("order_id") == order["id"]]
     assert {"checkout.started", "order.created", "cart.checked_out", "checkout.completed"} <= set(about_order)

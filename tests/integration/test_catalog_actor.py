@@ -4,7 +4,6 @@ in Redis with its event before the reply, a restarted actor serves the same cata
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
 
@@ -20,6 +19,7 @@ from domain.errors import DomainError
 from pipelines.seed import seed_demo_catalog
 from pipelines.seed_data import DEPARTMENTS, DemoCatalog
 from serve.errors import unwrap
+from tests.support import restart_and_wait
 
 pytestmark = pytest.mark.ray
 ADMIN = CatalogUser("admin")
@@ -31,8 +31,8 @@ def catalog(platform: Settings) -> Any:
 
 
 @pytest.fixture(scope="module")
-def client(platform: Settings) -> redis.Redis:
-    return redis.Redis.from_url(platform.redis_url or "", decode_responses=True)
+def client(redis_client: redis.Redis) -> redis.Redis:
+    return redis_client
 
 
 def category(catalog: Any, parent_id: str | None = None) -> dict[str, Any]:
@@ -113,8 +113,8 @@ def test_the_catalog_actor_comes_back_after_a_crash_with_every_product(platform:
     product = ray.get(catalog.create_product.remote(spec(child["id"], brand="Crashproof"), None))
     before = ray.get(catalog.stats.remote())
 
-    ray.kill(catalog, no_restart=False)
-    after = restarted(catalog, before["pid"])
+    restart_and_wait(catalog)
+    after = ray.get(catalog.stats.remote())
 
     assert {k: after[k] for k in ("products", "variants", "categories")} == \
            {k: before[k] for k in ("products", "variants", "categories")}
@@ -123,19 +123,6 @@ def test_the_catalog_actor_comes_back_after_a_crash_with_every_product(platform:
     assert [p["id"] for p in listing["items"]] == [product["id"]] and listing["total"] == 1
     tree = ray.get(catalog.category_tree.remote())
     assert any(n["id"] == parent["id"] and n["children"][0]["id"] == child["id"] for n in tree)
-
-
-def restarted(catalog: Any, old_pid: int, timeout: float = 60) -> dict[str, Any]:
-    """Stats from the restarted actor process; calls that reach the dying one fail and are retried."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            stats: dict[str, Any] = ray.get(catalog.stats.remote(), timeout=timeout)
-        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
-            continue
-        if stats["pid"] != old_pid:
-            return stats
-    raise AssertionError("the catalog actor did not restart")
 
 
 def test_the_demo_seed_runs_once_and_creates_stock_for_every_variant(platform: Settings, catalog: Any,

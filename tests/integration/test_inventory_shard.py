@@ -7,7 +7,6 @@ their actor without disturbing the shared session.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from actors.inventory import InventoryShard
 from actors.routing import Router
 from config import Settings
 from domain.ids import new_id
+from tests.support import restart_and_wait, wait_until
 
 pytestmark = pytest.mark.ray
 
@@ -27,29 +27,7 @@ def standalone_shard(settings: Settings, shard: int) -> Any:
     return ray.remote(InventoryShard).options(max_restarts=-1, num_cpus=0, max_concurrency=1000).remote(settings, shard)
 
 
-def wait_until(predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except ray.exceptions.RayError:
-            if time.monotonic() > deadline:
-                raise
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
-def restart_and_wait(handle: Any) -> None:
-    """Kill the actor's process, let Ray restart it, and wait until the new process answers."""
-    old_pid = ray.get(handle.ready.remote())["pid"]
-    ray.kill(handle, no_restart=False)
-    wait_until(lambda: ray.get(handle.ready.remote(), timeout=5)["pid"] != old_pid)
-
-
-def test_every_variant_is_owned_by_exactly_one_shard(platform: Settings) -> None:
+def test_every_variant_is_owned_by_exactly_one_shard(platform: Settings, redis_client: redis.Redis) -> None:
     router = Router(platform)
     variants = [new_id("var") for _ in range(30)]
     groups = router.group("inventory", variants)
@@ -57,9 +35,9 @@ def test_every_variant_is_owned_by_exactly_one_shard(platform: Settings) -> None
     for shard, owned in groups.items():
         ray.get(router.handle("inventory", shard).create_stock.remote(
             [{"variant_id": v, "on_hand": 5} for v in owned]))
-    client = redis.Redis.from_url(platform.redis_url or "", decode_responses=True)
     for variant_id in variants:
-        holders = [s for s in range(platform.inventory_shards) if client.hexists(keys.inventory_stock(s), variant_id)]
+        holders = [s for s in range(platform.inventory_shards)
+                   if redis_client.hexists(keys.inventory_stock(s), variant_id)]
         assert holders == [router.shard("inventory", variant_id)]
 
 
@@ -90,15 +68,14 @@ def test_a_full_stop_and_start_reloads_the_same_ledger(platform: Settings) -> No
     assert ray.get(again.violations.remote()) == []
 
 
-def test_the_shard_releases_expired_reservations_by_itself(platform: Settings) -> None:
+def test_the_shard_releases_expired_reservations_by_itself(platform: Settings, redis_client: redis.Redis) -> None:
     shard = standalone_shard(platform, 92)
     ray.get(shard.create_stock.remote([{"variant_id": "var-ttl", "on_hand": 4}]))
     ray.get(shard.reserve.remote("short-lived", {"var-ttl": 3}, 0.5))
     assert ray.get(shard.levels.remote(["var-ttl"]))["var-ttl"]["available"] == 1
     wait_until(lambda: ray.get(shard.levels.remote(["var-ttl"]))["var-ttl"]["available"] == 4)
     assert ray.get(shard.reservation.remote("short-lived"))["status"] == "expired"
-    client = redis.Redis.from_url(platform.redis_url or "", decode_responses=True)
-    assert '"reserved":0' in client.hget(keys.inventory_stock(92), "var-ttl")
+    assert '"reserved":0' in redis_client.hget(keys.inventory_stock(92), "var-ttl")
 
 
 def test_concurrent_reservations_on_one_hot_sku_never_oversell(platform: Settings) -> None:

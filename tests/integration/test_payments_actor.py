@@ -36,8 +36,8 @@ def gateway(platform: Settings) -> Any:
 
 
 @pytest.fixture(scope="module")
-def client(platform: Settings) -> redis.Redis:
-    return redis.Redis.from_url(platform.redis_url or "", decode_responses=True)
+def client(redis_client: redis.Redis) -> redis.Redis:
+    return redis_client
 
 
 def tokenize(gateway: Any, number: str = CARD_OK) -> dict[str, Any]:

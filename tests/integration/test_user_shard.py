@@ -39,8 +39,8 @@ def unique_email(prefix: str) -> str:
 
 
 @pytest.fixture
-def client(settings: Settings) -> redis.Redis:
-    return redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
+def client(redis_client: redis.Redis) -> redis.Redis:
+    return redis_client
 
 
 def events_of(client: redis.Redis, settings: Settings, user_id: str) -> list[str]:

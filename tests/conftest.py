@@ -67,7 +67,7 @@ def redis_client(settings: Settings) -> redis.Redis:
 def ray_session(settings: Settings) -> Iterator[None]:
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,
+    ray.init(address="local", num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,
              log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()

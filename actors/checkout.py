@@ -21,6 +21,7 @@ from dataclasses import asdict
 from typing import Any
 
 from actors import keys
+from actors.coalesce import Coalescer
 from actors.reads import variant_offers
 from actors.routing import Router
 from actors.shard import ShardActor
@@ -52,6 +53,7 @@ class CheckoutShard(ShardActor):
         self.fraud = FraudRules.from_settings(settings)
         self._user_locks: dict[str, asyncio.Lock] = {}
         self._driving: set[str] = set()
+        self._batchers: dict[tuple[str, int], Coalescer[tuple[Any, ...]]] = {}
         super().__init__(settings, shard)
 
     def load(self, client: Any) -> None:
@@ -166,25 +168,32 @@ class CheckoutShard(ShardActor):
         return order
 
     async def _each_reservation(self, saga: dict[str, Any], method: str) -> list[DomainError]:
-        """Call `reserve` or `commit` on every inventory shard of the saga at once; the refusals come back
-        (a shard that is down raises, and the saga stays persisted for the recovery timer)."""
+        """`reserve` or `commit` on every inventory shard of the saga at once, coalesced with the other
+        checkouts of this shard that are bound for the same inventory shards; the refusals come back (a shard
+        that is down raises, and the saga stays persisted for the recovery timer)."""
         calls = []
         for group in saga["reservations"]:
-            shard = self.router.owner("inventory", group["variant_ids"][0])
-            if method == "reserve":
-                calls.append(shard.reserve.remote(group["id"], group["lines"]))
-            else:
-                calls.append(shard.commit.remote(group["id"]))
+            batcher = self._batcher(method, self.router.shard("inventory", group["variant_ids"][0]))
+            calls.append(batcher.submit((group["id"], group["lines"]) if method == "reserve" else (group["id"],)))
         results = await asyncio.gather(*calls, return_exceptions=True)
         failures = []
         for result in results:
-            if not isinstance(result, BaseException):
-                continue
-            refusal = result if isinstance(result, DomainError) else getattr(result, "cause", None)
-            if not isinstance(refusal, DomainError):
-                raise result  # the shard is down or restarting: the saga stays persisted and is retried
-            failures.append(refusal)
+            if isinstance(result, DomainError):
+                failures.append(result)
+            elif isinstance(result, BaseException):
+                raise result
         return failures
+
+    def _batcher(self, method: str, shard: int) -> Coalescer[tuple[Any, ...]]:
+        batcher = self._batchers.get((method, shard))
+        if batcher is None:
+            handle = self.router.handle("inventory", shard)
+            if method == "reserve":
+                batcher = Coalescer(lambda items: handle.reserve_many.remote(items))
+            else:
+                batcher = Coalescer(lambda items: handle.commit_many.remote([rid for (rid,) in items]))
+            self._batchers[(method, shard)] = batcher
+        return batcher
 
     async def _compensate(self, saga: dict[str, Any], reason: str) -> None:
         """Undo a saga that cannot finish: every reservation released, any authorization voided."""

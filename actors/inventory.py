@@ -89,23 +89,31 @@ class InventoryShard(ShardActor):
 
     async def reserve_many(self, requests: list[tuple[str, dict[str, int]]], ttl_seconds: float | None = None
                            ) -> list[dict[str, Any]]:
-        """Many independent reservations in one call, each all-or-nothing on its own; one result per request:
-        {"ok": True, "reservation": {...}} or {"ok": False, "error": {"code", "message", "details"}}."""
+        """Many independent reservations in one call (what coalescing callers send), each all-or-nothing on
+        its own; one result per request, see `_each`."""
         ttl = ttl_seconds if ttl_seconds is not None else self.settings.reservation_ttl_seconds
+        now = epoch()
+        return await self.submit(self._run(lambda: self._each(
+            lambda rid, lines: self.ledger.reserve(rid, lines, now, ttl), requests)))
 
-        def reserve_each() -> list[dict[str, Any]]:
-            results: list[dict[str, Any]] = []
-            now = epoch()
-            for reservation_id, lines in requests:
-                try:
-                    reservation = self.ledger.reserve(reservation_id, lines, now, ttl)
-                    results.append({"ok": True, "reservation": reservation.to_dict()})
-                except DomainError as exc:
-                    results.append({"ok": False, "error": {"code": exc.code, "message": exc.message,
-                                                           "details": exc.details}})
-            return results
+    async def commit_many(self, reservation_ids: list[str]) -> list[dict[str, Any]]:
+        """Commit many reservations in one call; one result per reservation, see `_each`."""
+        now = epoch()
+        return await self.submit(self._run(lambda: self._each(
+            lambda rid: self.ledger.commit(rid, now), [(rid,) for rid in reservation_ids])))
 
-        return await self.submit(self._run(reserve_each))
+    @staticmethod
+    def _each(operation: Any, requests: list[Any]) -> list[dict[str, Any]]:
+        """Run one ledger operation per request; a refusal answers that request only:
+        {"ok": True, "reservation": {...}} or {"ok": False, "error": {"kind", "code", "message", "details"}}."""
+        results: list[dict[str, Any]] = []
+        for request in requests:
+            try:
+                results.append({"ok": True, "reservation": operation(*request).to_dict()})
+            except DomainError as exc:
+                results.append({"ok": False, "error": {"kind": type(exc).__name__, "code": exc.code,
+                                                       "message": exc.message, "details": exc.details}})
+        return results
 
     async def commit(self, reservation_id: str) -> dict[str, Any]:
         reservation = await self.submit(self._run(lambda: self.ledger.commit(reservation_id, epoch())))

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 N ?= 1000000
 
-.PHONY: install run test lint unit bench catalog clean system-deps
+.PHONY: install run test lint unit bench bench-search catalog search-index clean system-deps
 
 install: system-deps $(STAMP)
 
@@ -43,8 +43,17 @@ test: install lint
 bench: install
 	$(BIN)/python -m benchmarks.core
 
+# a large, realistic catalog as Parquet for benchmarks (var/catalog/products-N.parquet); `make catalog N=50000`
 catalog: install
-	$(BIN)/python -m pipelines.seed --products $(N)
+	$(BIN)/python -m pipelines.large_catalog --products $(N) --out var/catalog/products-$(N).parquet
+
+# search at N products (default 1,000,000): index build, latency in-process and through HTTP, PostgreSQL baseline
+bench-search: install
+	@$(BIN)/python -c "import asyncpg" 2>/dev/null || $(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python -m benchmarks.search --products $(N)
+
+search-index: install
+	$(BIN)/python -m pipelines.search_index rebuild
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

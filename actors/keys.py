@@ -40,6 +40,9 @@ PRODUCTS = f"{PREFIX}:catalog:products"  # product_id -> product JSON (variants 
 VARIANTS = f"{PREFIX}:catalog:variants"  # variant_id -> product_id
 CATEGORIES = f"{PREFIX}:catalog:categories"  # category_id -> category JSON
 
+# search: units ordered per product (the "popularity" sort), kept by the search indexer
+SEARCH_POPULARITY = f"{PREFIX}:search:popularity"  # product_id -> int
+
 # orders
 def order(order_id: str) -> str:
     return f"{PREFIX}:order:{order_id}"

@@ -23,6 +23,7 @@ SHARD_COUNTS: dict[str, str | None] = {
     "checkout": "checkout_shards",
     "catalog": None,
     "payments": None,
+    "search_indexer": None,
 }
 
 # which key routes each kind: inventory by variant id, carts/users/checkout by user id, orders by order id

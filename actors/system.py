@@ -21,6 +21,7 @@ ACTOR_CLASSES: dict[str, str] = {
     "payments": "actors.payments:PaymentsActor",
     "orders": "actors.orders:OrderShard",
     "checkout": "actors.checkout:CheckoutShard",
+    "search_indexer": "actors.search_indexer:SearchIndexer",
 }
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     seed_products: int = Field(default=2000, ge=0)
     seed_random_seed: int = 7
 
+    search_dir: Path = Path("var/search")  # default: <data_dir>/search
+    search_replicas: int = Field(default=1, ge=1, le=64)
+    search_commit_seconds: float = Field(default=0.25, gt=0, le=10)  # the indexer commits at most this often
+    search_batch_max: int = Field(default=500, ge=1, le=100000)  # events read per indexer batch
+    search_reload_seconds: float = Field(default=0.25, ge=0, le=10)  # searchers look for new commits this often
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -90,6 +96,18 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _search_dir_under_data_dir(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("search_dir"):
+            data = {**data, "search_dir": Path(data.get("data_dir") or "var") / "search"}
+        return data
+
+    @field_validator("search_dir")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        return path.absolute()  # actors and replicas may run in another working directory
 
     @model_validator(mode="after")
     def _secrets_outside_local(self) -> Settings:

@@ -20,11 +20,12 @@ from serve.routes import (
     inventory,
     orders,
     payments,
+    search,
     sellers,
     users,
 )
 
-ROUTERS = [health, auth, users, sellers, catalog, inventory, cart, payments, checkout, orders]
+ROUTERS = [health, auth, users, sellers, catalog, search, inventory, cart, payments, checkout, orders]
 
 
 def create_api(settings: Settings) -> FastAPI:

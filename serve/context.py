@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import redis.asyncio as aioredis
 
 from actors.routing import Router
 from config import Settings
+
+SEARCH_DEPLOYMENT = "search"
 
 
 @dataclass
@@ -15,8 +18,20 @@ class Context:
     settings: Settings
     router: Router
     redis: aioredis.Redis  # reads of committed state, rate limits; writes go through the owning actor
+    _search: Any = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
         assert settings.redis_url
         return cls(settings, Router(settings), aioredis.from_url(settings.redis_url, decode_responses=True))
+
+    @property
+    def search(self) -> Any:
+        """A handle to the `search` deployment of this app (looked up on first use: it is deployed beside us)."""
+        if self._search is None:
+            from ray import serve
+
+            from serve.app import APP_NAME
+
+            self._search = serve.get_deployment_handle(SEARCH_DEPLOYMENT, app_name=APP_NAME)
+        return self._search

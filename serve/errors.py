@@ -87,6 +87,8 @@ def install(app: FastAPI) -> None:
 
 def _is_unavailable(exc: BaseException) -> bool:
     from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError
+    from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError, ReplicaUnavailableError
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    return isinstance(exc, ActorDiedError | ActorUnavailableError | GetTimeoutError | RedisConnectionError)
+    return isinstance(exc, ActorDiedError | ActorUnavailableError | GetTimeoutError | RedisConnectionError
+                      | BackPressureError | DeploymentUnavailableError | ReplicaUnavailableError)

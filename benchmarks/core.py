@@ -1,0 +1,329 @@
+"""`python -m benchmarks.core` (`make bench`): the platform's core figures, measured in one run on this machine.
+
+1. Reservations per second on one hot SKU, straight to its inventory shard actor, every acknowledgement durable
+   (Redis AOF `appendfsync always`): one `reserve` call per reservation, against `reserve_many` batches;
+   and the same loop as a PostgreSQL conditional UPDATE when a local PostgreSQL answers.
+2. Checkout p50/p99 through HTTP at 16 concurrent shoppers, next to a no-op route of the same Serve app.
+
+The machine is shared and noisy, so the figures that mean something are the ratios within one run. It starts
+its own redis-server, Ray and Serve app, and stops them on the way out, Ctrl-C included. See README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.hot_sku import Mode, PostgresBench, ShardBench, noop_calls
+from benchmarks.http_checkout import CheckoutBench, Route
+from config import Settings, load_settings
+from serve.local_redis import LocalRedis, free_port
+
+ADMIN_EMAIL = "admin@bazaar.bench"
+ADMIN_PASSWORD = "Bench-admin-" + secrets.token_hex(6)
+RESULTS_DIR = Path(__file__).with_name("results")
+
+
+@dataclass(frozen=True)
+class Plan:
+    rounds: int = 2
+    single: int = 5_000  # reservations per round, one `reserve` call each
+    single_in_flight: int = 64
+    batched: int = 32_000  # reservations per round, `reserve_many` calls of `batch`
+    batch: int = 64
+    batched_in_flight: int = 4
+    sequential: int = 200  # reservations per round, one call at a time (latency)
+    postgres: int = 4_000  # reservations per round
+    postgres_connections: int = 16
+    shoppers: int = 16
+    checkouts: int = 10  # per shopper and round
+    noops: int = 100  # per worker and round
+
+
+QUICK = Plan(rounds=1, single=1_000, batched=6_400, sequential=50, postgres=500, checkouts=2, noops=20)
+
+
+def machine() -> dict[str, Any]:
+    import ray
+
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor() or "unknown")
+    mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))
+    return {"nproc": len(os.sched_getaffinity(0)), "cpu": model, "memory_gib": round(mem_kib / 2**20, 1),
+            "python": platform.python_version(), "ray": ray.__version__, "kernel": platform.release(),
+            "loadavg": os.getloadavg()}
+
+
+def cpu_speed() -> float:
+    """Millions of pure-Python loop steps per second, median of five tries: how much of a core this process
+    gets right now (higher = quieter machine), to compare runs made at different times."""
+    speeds = []
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for i in range(400_000):
+            total += i
+        speeds.append(0.4 / (time.perf_counter() - started))
+    return sorted(speeds)[2]
+
+
+@contextmanager
+def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, LocalRedis]]:
+    """Our own redis-server (AOF always) and local Ray; everything stopped again on the way out."""
+    import ray
+
+    server = LocalRedis(data_dir / "redis", free_port(), appendfsync="always").start()
+    try:
+        settings = load_settings(
+            env="test", data_dir=data_dir, redis_url=server.url, ray_namespace=f"bazaar-bench-{os.getpid()}",
+            http_port=free_port(), haproxy=haproxy, jwt_secret=secrets.token_urlsafe(48),
+            argon2_time_cost=1, argon2_memory_kib=8192,
+            inventory_shards=2, cart_shards=2, user_shards=2, order_shards=2, checkout_shards=2,
+            register_per_minute_per_ip=1_000_000, login_attempts_per_minute=1_000_000,
+            fraud_max_orders_per_user_hour=1_000_000, fraud_max_orders_per_card_hour=1_000_000,
+            admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD,
+        )
+        if haproxy:  # as `make run` sets it up, before Ray starts (its processes inherit the environment)
+            from serve.main import HAPROXY_ENV, LOCAL_DRAIN_ENV, haproxy_side_ports
+
+            os.environ.update({**HAPROXY_ENV, **LOCAL_DRAIN_ENV, **haproxy_side_ports()})
+            # HAProxy's files in our own directory, not /tmp/haproxy-serve where another Serve may have its own;
+            # kept short, since a socket path may have at most 97 characters
+            for name, leaf in (("CONFIG_FILE_LOC", "haproxy.cfg"), ("SOCKET_PATH", "admin.sock"),
+                               ("SERVER_STATE_BASE", ""), ("SERVER_STATE_FILE", "server-state")):
+                os.environ[f"RAY_SERVE_HAPROXY_{name}"] = str(data_dir / "hp" / leaf)
+        ray.init(num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,
+                 log_to_driver=False, configure_logging=False)
+        try:
+            yield settings, server
+        finally:
+            try:
+                from ray import serve
+
+                serve.shutdown()
+            finally:
+                ray.shutdown()
+    finally:
+        server.stop()
+
+
+# -- the two measurements --------------------------------------------------------------------------------
+def hot_sku(settings: Settings, server: LocalRedis, plan: Plan, postgres_dsn: str | None) -> dict[str, Any]:
+    print("\n== 1. one hot SKU, straight to its shard actor (durable acks: Redis AOF always) ==", flush=True)
+    modes = {key: Mode(name) for key, name in (
+        ("noop", f"Ray floor: no-op async actor call, {plan.single_in_flight} in flight"),
+        ("single", f"actor: reserve, 1 per call, {plan.single_in_flight} calls in flight"),
+        ("batched", f"actor: reserve_many, {plan.batch} per call, {plan.batched_in_flight} calls in flight"),
+        ("sequential", "actor: reserve, 1 per call, 1 call in flight"),
+        ("inproc_single", f"no Ray, shard in-process: reserve, {plan.single_in_flight} in flight"),
+        ("inproc_batched", f"no Ray, shard in-process: reserve_many {plan.batch}, {plan.batched_in_flight} in flight"),
+        ("inproc_sequential", "no Ray, shard in-process: reserve, 1 in flight"),
+        ("postgres", f"PostgreSQL UPDATE .. WHERE available >= 1, {plan.postgres_connections} conns"))}
+    reason = PostgresBench.unavailable(postgres_dsn) if postgres_dsn else "skipped (--no-postgres)"
+    if reason:
+        print(f"  PostgreSQL: {reason}", flush=True)
+        del modes["postgres"]
+    database = {True: 1, False: 2}  # each shard its own Redis database, away from the HTTP app's (0)
+    benches = [ShardBench(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{server.port}/{db}"}),
+                          stock=10**9, through_ray=through_ray) for through_ray, db in database.items()]
+    actor, inproc = benches
+    pg = PostgresBench(postgres_dsn, 10**9, plan.postgres_connections) if postgres_dsn and not reason else None
+    try:
+        if pg:
+            pg.setup()
+        for bench in benches:
+            bench.sequential(Mode("warm-up"), 50)
+        for r in range(1, plan.rounds + 1):
+            noop_calls(modes["noop"], plan.single, plan.single_in_flight)
+            actor.one_per_call(modes["single"], plan.single, plan.single_in_flight)
+            actor.batched(modes["batched"], plan.batched, plan.batch, plan.batched_in_flight)
+            actor.sequential(modes["sequential"], plan.sequential)
+            inproc.one_per_call(modes["inproc_single"], plan.single, plan.single_in_flight)
+            inproc.batched(modes["inproc_batched"], plan.batched, plan.batch, plan.batched_in_flight)
+            inproc.sequential(modes["inproc_sequential"], plan.sequential)
+            if pg:
+                pg.measure(modes["postgres"], plan.postgres)
+            print(f"  round {r}/{plan.rounds}: " + ", ".join(f"{k} {m.rounds[-1]:,.0f}/s" for k, m in modes.items()),
+                  flush=True)
+        checks = {"actor": actor.verify(), "in-process shard": inproc.verify(),
+                  **({"postgres": pg.verify()} if pg else {})}
+    finally:
+        for bench in benches:
+            bench.stop()
+        if pg:
+            pg.teardown()
+    return {"modes": modes, "checks": checks, "postgres_version": pg.version if pg else None}
+
+
+def checkout(settings: Settings, plan: Plan) -> dict[str, Route]:
+    from actors.system import bootstrap, spawn_all
+    from serve.app import deploy
+    from tests.shop import Shop
+
+    print(f"\n== 2. checkout through HTTP at {plan.shoppers} concurrent shoppers, next to GET /healthz ==",
+          flush=True)
+    started = time.perf_counter()
+    spawn_all(settings)
+    bootstrap(settings)
+    deploy(settings)
+    print(f"  actors spawned and Serve app deployed in {time.perf_counter() - started:.1f}s", flush=True)
+    with Shop(f"http://127.0.0.1:{settings.http_port}", ADMIN_EMAIL, ADMIN_PASSWORD) as shop:
+        per_shopper = 1 + plan.rounds * plan.checkouts  # one warm-up checkout each
+        bench = CheckoutBench(shop, plan.shoppers, stock=plan.shoppers * per_shopper * 2)
+        bench.prepare(per_shopper)
+        return bench.measure(plan.rounds, plan.checkouts, plan.noops)
+
+
+# -- the report ------------------------------------------------------------------------------------------
+def report_hot_sku(result: dict[str, Any]) -> list[str]:
+    modes: dict[str, Mode] = result["modes"]
+    lines = [f"{'mode':<62} {'reservations':>12} {'resv/s':>9} {'resv/txn':>9} {'calls/txn':>9}"]
+    for m in modes.values():
+        txn = f"{m.reservations / m.transactions:9.1f}" if m.transactions else f"{'-':>9}"
+        calls = f"{m.commands / m.transactions:9.1f}" if m.transactions else f"{'-':>9}"
+        lines.append(f"{m.name:<62} {m.reservations:>12,} {m.rate:>9,.0f} {txn} {calls}")
+    for key, how in (("sequential", "through Ray"), ("inproc_sequential", "in-process, no Ray")):
+        seq = Route(key, modes[key].latencies)
+        lines.append(f"latency of one durable reservation {how}, one at a time: p50 {seq.percentile(50):.2f} ms, "
+                     f"p99 {seq.percentile(99):.2f} ms")
+    ratio = modes["batched"].rate / modes["single"].rate
+    per_round = ", ".join(f"{b / a:.1f}x" for a, b in zip(modes["single"].rounds, modes["batched"].rounds,
+                                                           strict=True))
+    lines.append(f"ratio reserve_many / reserve (one per call): {ratio:.1f}x (per round: {per_round})")
+    lines.append("what Ray's per-call cost takes: in-process / actor, one per call "
+                 f"{modes['inproc_single'].rate / modes['single'].rate:.1f}x, batched "
+                 f"{modes['inproc_batched'].rate / modes['batched'].rate:.1f}x")
+    if "postgres" in modes:
+        lines.append(f"ratio reserve_many / PostgreSQL: {modes['batched'].rate / modes['postgres'].rate:.1f}x; "
+                     f"reserve / PostgreSQL: {modes['single'].rate / modes['postgres'].rate:.1f}x")
+    for name, check in result["checks"].items():
+        details = ", ".join(f"{k}={v}" for k, v in check.items() if k != "ok")
+        lines.append(f"durability check ({name}): {'OK' if check['ok'] else 'FAIL'} ({details})")
+    return lines
+
+
+def report_checkout(routes: dict[str, Route], shoppers: int) -> list[str]:
+    rows = [("GET /healthz (no-op)", routes["noop"]), ("POST /v1/checkout", routes["checkout"]),
+            ("POST /v1/cart/items (between checkouts)", routes["cart"])]
+    lines = [f"{'endpoint':<40} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} errors"]
+    for name, route in rows:
+        rate = f"{route.rate:8.1f}" if route is not routes["cart"] else f"{'-':>8}"
+        lines.append(f"{name:<40} {len(route.latencies):>8} {rate} {route.percentile(50):8.1f} "
+                     f"{route.percentile(90):8.1f} {route.percentile(99):8.1f} {route.errors or 0}")
+    noop, co = routes["noop"], routes["checkout"]
+    lines.append(f"(req/s of checkout = checkouts completed per second by {shoppers} shoppers, "
+                 "each also adding its item to the cart between checkouts)")
+    lines.append(f"the load generator (this process) used {100 * noop.client_cpu / noop.seconds:.0f}% of a core "
+                 f"during the no-op rounds, {100 * co.client_cpu / co.seconds:.0f}% during the checkout rounds")
+    per_round = ", ".join(f"{co.percentile(50, r) / noop.percentile(50, r):.1f}x" for r in range(len(co.marks)))
+    lines.append(f"ratio checkout / no-op: p50 {co.percentile(50) / noop.percentile(50):.1f}x "
+                 f"(per round: {per_round}), p99 {co.percentile(99) / noop.percentile(99):.1f}x")
+    return lines
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def save(path: Path, figures: dict[str, Any]) -> None:
+    """The figures as JSON (benchmarks/results/ is git-ignored): rates and percentiles, not raw samples."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mode):
+            return {"name": value.name, "reservations": value.reservations, "seconds": round(value.seconds, 3),
+                    "per_second": round(value.rate, 1), "transactions": value.transactions,
+                    "commands": value.commands}
+        if isinstance(value, Route):
+            return {"name": value.name, "requests": len(value.latencies), "seconds": round(value.seconds, 3),
+                    "client_cpu_seconds": round(value.client_cpu, 3),
+                    "per_second": round(value.rate, 1), "errors": value.errors,
+                    **{f"p{q}_ms": round(value.percentile(q), 2) for q in (50, 90, 99)}}
+        return str(value)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, default=plain))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.core", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (about a minute)")
+    parser.add_argument("--rounds", type=int, help="alternating rounds of each measurement (default 2)")
+    parser.add_argument("--no-haproxy", dest="haproxy", action="store_false",
+                        help="serve HTTP through Serve's default proxy instead of HAProxy (which `make run` uses)")
+    parser.add_argument("--postgres-dsn", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--only", choices=["hot-sku", "checkout"], help="run one of the two measurements")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else Plan()
+    if args.rounds:
+        plan = Plan(**{**plan.__dict__, "rounds": args.rounds})
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+
+    info = machine()
+    print(f"Bazaar core benchmark{' (--quick)' if args.quick else ''}: "
+          f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+    print(f"machine: {info['nproc']} cores ({info['cpu']}), {info['memory_gib']} GiB, kernel {info['kernel']}, "
+          f"python {info['python']}, ray {info['ray']}; load average at start "
+          + " ".join(f"{x:.2f}" for x in info["loadavg"]), flush=True)
+    info["cpu_speed_start"] = cpu_speed()
+    print(f"pure-Python speed at start: {info['cpu_speed_start']:.1f} M loop steps/s (higher = quieter machine)",
+          flush=True)
+    started = time.perf_counter()
+    figures: dict[str, Any] = {"machine": info, "plan": plan.__dict__, "quick": args.quick, "haproxy": args.haproxy}
+    lines: list[str] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bzb-") as tmp, \
+                environment(Path(tmp), args.haproxy) as (settings, server):
+            info["redis"] = server_version(server)
+            if args.only != "checkout":
+                result = hot_sku(settings, server, plan, None if args.no_postgres else args.postgres_dsn)
+                figures["hot_sku"] = result
+                lines += ["", f"hot SKU (redis-server {info['redis']}, appendfsync always"
+                          + (f"; PostgreSQL {result['postgres_version']}" if result["postgres_version"] else "")
+                          + ")", *report_hot_sku(result)]
+            if args.only != "hot-sku":
+                routes = checkout(settings, plan)
+                figures["checkout"] = routes
+                lines += ["", f"HTTP, {plan.shoppers} concurrent workers, Serve "
+                          + ("behind HAProxy, as `make run` serves it" if args.haproxy else "with its default proxy"),
+                          *report_checkout(routes, plan.shoppers)]
+    except KeyboardInterrupt:
+        print("\ninterrupted: redis-server, Ray and Serve stopped", flush=True)
+        return 130
+    elapsed = time.perf_counter() - started
+    info["cpu_speed_end"] = cpu_speed()
+    lines.append(f"\nwall time {elapsed:.0f}s; load average at end " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+                 + f"; pure-Python speed {info['cpu_speed_start']:.1f} at start, {info['cpu_speed_end']:.1f} at end")
+    print("\n".join(lines), flush=True)
+    name = time.strftime("core-%Y%m%d-%H%M%S") + ("-quick" if args.quick else "") + ".json"
+    save(RESULTS_DIR / name, figures)
+    print(f"figures saved to {RESULTS_DIR / name}")
+    failed = any(not c["ok"] for c in figures.get("hot_sku", {}).get("checks", {}).values()) or any(
+        route.errors for route in figures.get("checkout", {}).values())
+    return 1 if failed else 0
+
+
+def server_version(server: LocalRedis) -> str:
+    import redis
+
+    client = redis.Redis(port=server.port)
+    try:
+        return str(client.info("server")["redis_version"])
+    finally:
+        client.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -34,7 +34,7 @@ class SearchService:
     def __init__(self, settings: Settings) -> None:
         assert settings.redis_url, "settings.redis_url must be set before the app is deployed"
         self.settings = settings
-        self.index = SearchIndex.open(settings.search_dir)
+        self.index = SearchIndex.open(settings.search_dir, read_only=True)
         self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)
         self._reloaded_at = time.monotonic()
         self._reload_lock = threading.Lock()

@@ -233,6 +233,7 @@ def test_changes_are_searchable_after_commit_and_reload(tmp_path: Path) -> None:
     assert (empty["total"], empty["hits"], empty["facets"]["brands"]) == (0, [], [])
     reader.reload()
     assert names(find(reader, q="kettle")) == ["Copperpot Kettle"]
+    assert find(reader)["facets"]["brands"] == [{"value": "Copperpot", "count": 1}, {"value": "STRIDE", "count": 1}]
 
     kettle.product["variants"][0]["sale_price"] = 3_900  # a price change and a restock
     writer.upsert([Listing(8, "Copperpot Kettle", "Kitchen", "Copperpot", 4_900, sale=3_900, tags=("kettle",)).doc()])
@@ -243,6 +244,7 @@ def test_changes_are_searchable_after_commit_and_reload(tmp_path: Path) -> None:
     assert [(h["price"], h["sale_price"], h["in_stock"]) for h in find(reader, q="kettle")["hits"]] == [
         (4_900, 3_900, True)]
     assert find(reader, q="chair")["total"] == 0
+    assert find(reader)["facets"]["brands"] == [{"value": "Copperpot", "count": 1}]  # counted again after reload
     writer.close()
 
 
@@ -255,6 +257,18 @@ def test_an_index_of_another_layout_starts_empty_to_be_rebuilt(tmp_path: Path) -
     (tmp_path / "search" / "notes.txt").write_text("not the index's")
     assert SearchIndex.open(tmp_path / "search").num_docs() == 0
     assert (tmp_path / "search" / "notes.txt").exists()  # only tantivy's own files are removed
+
+
+def test_a_search_replica_never_empties_or_writes_the_index(tmp_path: Path) -> None:
+    index = SearchIndex.open(tmp_path / "search", writer_memory=30_000_000, writer_threads=1)
+    index.upsert([SHOP[0].doc()])
+    index.commit()
+    index.close()
+    (tmp_path / "search" / VERSION_FILE).write_text("0\n")  # as if the indexer had not upgraded it yet
+    reader = SearchIndex.open(tmp_path / "search", read_only=True)
+    assert reader.num_docs() == 1 and (tmp_path / "search" / VERSION_FILE).read_text() == "0\n"
+    with pytest.raises(RuntimeError):
+        reader.upsert([SHOP[0].doc()])
 
 
 # -- facets and pages over a seeded catalog, against brute force ---------------------------------------------

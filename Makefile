@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 N ?= 1000000
 
-.PHONY: install run test lint unit bench bench-search catalog search-index clean system-deps
+.PHONY: install run test lint unit bench bench-deps bench-search catalog search-index clean system-deps
 
 install: system-deps $(STAMP)
 
@@ -40,16 +40,19 @@ unit: install
 test: install lint
 	$(BIN)/python -m pytest -q
 
-bench: install
+bench: install bench-deps
 	$(BIN)/python -m benchmarks.core
+
+# the PostgreSQL baselines need the `bench` extra (asyncpg)
+bench-deps:
+	@$(BIN)/python -c "import asyncpg" 2>/dev/null || $(BIN)/python -m pip install -q -e '.[bench]'
 
 # a large, realistic catalog as Parquet for benchmarks (var/catalog/products-N.parquet); `make catalog N=50000`
 catalog: install
 	$(BIN)/python -m pipelines.large_catalog --products $(N) --out var/catalog/products-$(N).parquet
 
 # search at N products (default 1,000,000): index build, latency in-process and through HTTP, PostgreSQL baseline
-bench-search: install
-	@$(BIN)/python -c "import asyncpg" 2>/dev/null || $(BIN)/python -m pip install -q -e '.[bench]'
+bench-search: install bench-deps
 	$(BIN)/python -m benchmarks.search --products $(N)
 
 search-index: install

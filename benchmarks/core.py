@@ -320,7 +320,8 @@ def server_version(server: LocalRedis) -> str:
 
     client = redis.Redis(port=server.port)
     try:
-        return str(client.info("server")["redis_version"])
+        info: Any = client.info("server")
+        return str(info["redis_version"])
     finally:
         client.close()
 

@@ -157,7 +157,7 @@ class ShardBench:
 
     def verify(self) -> dict[str, Any]:
         """The system of record agrees with the acknowledgements: every acknowledged reservation is in Redis."""
-        client = redis.Redis.from_url(self.settings.redis_url or "", decode_responses=True)
+        client: Any = redis.Redis.from_url(self.settings.redis_url or "", decode_responses=True)
         try:
             level = json.loads(client.hget(keys.inventory_stock(SHARD), self.sku) or "{}")
             held = int(client.hlen(keys.inventory_reservations(SHARD)))

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -163,14 +164,13 @@ class CheckoutBench:
         routes = {name: Route(name) for name in ("noop", "checkout", "cart")}
         warm = {name: Route(name) for name in routes}
         self._timed([], "warm-up", self.workers * 21, [
-            *(lambda bar, s=s: self._checkouts(s, 1, warm["checkout"], warm["cart"], bar) for s in self.shoppers),
-            *(lambda bar: self._noops(20, warm["noop"], bar) for _ in range(self.workers))])
+            *(partial(self._checkouts, s, 1, warm["checkout"], warm["cart"]) for s in self.shoppers),
+            *(partial(self._noops, 20, warm["noop"]) for _ in range(self.workers))])
         for r in range(1, rounds + 1):
             self._timed([routes["noop"]], f"round {r}/{rounds}: GET /healthz", self.workers * noops_per_round,
-                        [lambda bar: self._noops(noops_per_round, routes["noop"], bar) for _ in range(self.workers)])
+                        [partial(self._noops, noops_per_round, routes["noop"]) for _ in range(self.workers)])
             self._timed([routes["checkout"], routes["cart"]], f"round {r}/{rounds}: checkout",
                         self.workers * checkouts_per_round,
-                        [lambda bar, s=s: self._checkouts(s, checkouts_per_round, routes["checkout"], routes["cart"],
-                                                          bar)
+                        [partial(self._checkouts, s, checkouts_per_round, routes["checkout"], routes["cart"])
                          for s in self.shoppers])
         return routes

@@ -239,9 +239,10 @@ def postgres_stage(dsn: str, catalog: Path, figures: dict[str, Any]) -> Any:
     pg = PostgresSearch(dsn)
     pg.connect()
     pg.load(documents(catalog), large_catalog.count(catalog))  # pg.load shows the bar
-    total = sum(pg.timings.values())
-    print(f"  PostgreSQL {pg.version}: loaded and indexed in {total:.0f}s (" + ", ".join(
-        f"{k} {v:.1f}s" for k, v in pg.timings.items()) + f"); table + indexes {pg.size_bytes / 2**20:,.0f} MiB; "
+    database = sum(v for k, v in pg.timings.items() if k != "documents")
+    print(f"  PostgreSQL {pg.version}: COPY and indexes {database:.0f}s (" + ", ".join(
+        f"{k} {v:.1f}s" for k, v in pg.timings.items() if k != "documents") + f"; plus {pg.timings['documents']:.0f}s "
+        f"making the documents in Python); table + indexes {pg.size_bytes / 2**20:,.0f} MiB; "
         f"typo queries: {'pg_trgm word_similarity on the name' if pg.trigram else 'plain full-text (no pg_trgm)'}",
         flush=True)
     figures["postgres_load"] = {"version": pg.version, "seconds": pg.timings, "bytes": pg.size_bytes,

@@ -111,6 +111,8 @@ class CategoryTree:
 
 
 class LargeCatalog:
+    """The generator: `rows(n)` yields products 0..n-1, each drawn from the one seeded random stream."""
+
     def __init__(self, seed: int = 7, currency: str = "USD", brands_per_department: int = 120) -> None:
         self.rng = random.Random(seed)
         self.currency = currency

@@ -132,7 +132,7 @@ def http_stage(queries: list[BenchQuery], index: SearchIndex, clients: int, per_
         expected = in_process(index)(queries[0])
         if total != expected:
             print(f"  WARNING: in-process the same query has {expected:,} hits: the Serve replica sees another index "
-                  "(emptied on open because search/schema.py's SCHEMA_VERSION changed since the build?)", flush=True)
+                  "(search/ changed since the build, say its SCHEMA_VERSION?)", flush=True)
         one_e2e, one_inside, one_errors = measure_http(settings.http_port, queries, 1, 2 * len(queries),
                                                        warmup=len(queries), label="HTTP GET /v1/search, 1 client")
         e2e, inside, errors = measure_http(settings.http_port, queries, clients, per_client)
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         queries = resolve(large_catalog.categories(catalog))
         index_dir = args.index_dir or Path("var/bench") / f"search-{products}"
         figures["index"] = build_index(catalog, index_dir, args.reuse_index)
-        index = SearchIndex.open(index_dir)
+        index = SearchIndex.open(index_dir, read_only=True)  # as the `search` deployment opens it
         http = None if args.no_http else http_stage(queries, index, args.clients, per_client)
         pg = None if args.no_postgres else postgres_stage(args.postgres_dsn, catalog, figures)
         print(f"\n== {rounds} rounds, one query at a time: tantivy in-process (4 passes a round)"
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                     if http else ""))
     seen = http["e2e"].totals if http else {}
     differ = [q.label for q in queries if seen.get(q.label) not in (None, tantivy.totals[q.label])]
-    if http:  # they differ when the Serve replica opened another index (say, emptied for a newer schema version)
+    if http:  # they differ when the Serve replica runs other search code than this process (edited meanwhile)
         lines.append(f"HTTP answers agree with the in-process totals: {'yes' if not differ else 'NO: ' + str(differ)}")
     lines += ["", *per_query(queries, tantivy, postgres)]
     elapsed = time.perf_counter() - started

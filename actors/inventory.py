@@ -68,18 +68,7 @@ class InventoryShard(ShardActor):
     # -- commands --------------------------------------------------------------------------------------
     async def create_stock(self, items: list[dict[str, Any]]) -> int:
         """Create stock records; existing variants are left unchanged. Returns how many were new."""
-
-        def create_all() -> int:
-            for item in items:  # validate all first: one bad item creates nothing
-                if int(item.get("on_hand", 0)) < 0:
-                    self.ledger.create(item["variant_id"], int(item["on_hand"]))
-            return sum(
-                self.ledger.create(item["variant_id"], int(item.get("on_hand", 0)),
-                                   int(item.get("low_stock_threshold", 5)), int(item.get("reorder_point", 10)))
-                for item in items
-            )
-
-        return await self.submit(self._run(create_all))
+        return await self.submit(self._run(lambda: self.ledger.create_many(items)))
 
     async def reserve(self, reservation_id: str, lines: dict[str, int],
                       ttl_seconds: float | None = None) -> dict[str, Any]:

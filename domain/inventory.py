@@ -83,6 +83,15 @@ class StockLedger:
         self.events.append(("inventory.created", {"variant_id": variant_id, "on_hand": on_hand}))
         return True
 
+    def create_many(self, items: list[dict[str, Any]]) -> int:
+        """Create many stock records, all checked before any is made. Returns how many were new."""
+        records = [(item["variant_id"], int(item.get("on_hand", 0)), int(item.get("low_stock_threshold", 5)),
+                    int(item.get("reorder_point", 10))) for item in items]
+        for variant_id, *amounts in records:
+            if min(amounts) < 0:
+                raise Invalid("invalid_stock", "Stock and thresholds cannot be negative", {"variant_id": variant_id})
+        return sum(self.create(*record) for record in records)
+
     def level(self, variant_id: str) -> StockLevel:
         level = self.levels.get(variant_id)
         if level is None:

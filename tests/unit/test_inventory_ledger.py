@@ -132,3 +132,12 @@ def test_no_sequence_of_operations_breaks_the_invariants(ops: list[tuple[str, in
         except (Conflict, Invalid, LookupError, Exception) as exc:  # refusals are fine; broken invariants are not
             assert type(exc).__name__ in {"Conflict", "Invalid", "NotFound"}, exc
         assert ledger.violations() == []
+
+
+def test_creating_many_records_with_one_bad_one_creates_none() -> None:
+    ledger = StockLedger()
+    with pytest.raises(Invalid):
+        ledger.create_many([{"variant_id": "tee", "on_hand": 3},
+                            {"variant_id": "mug", "on_hand": 2, "low_stock_threshold": -1}])
+    assert ledger.levels == {} and ledger.dirty_levels == set()
+    assert ledger.create_many([{"variant_id": "tee", "on_hand": 3}, {"variant_id": "tee", "on_hand": 9}]) == 1

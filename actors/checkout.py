@@ -53,7 +53,7 @@ class CheckoutShard(ShardActor):
         self.fraud = FraudRules.from_settings(settings)
         self._user_locks: dict[str, asyncio.Lock] = {}
         self._driving: set[str] = set()
-        self._batchers: dict[tuple[str, int], Coalescer[tuple[Any, ...]]] = {}
+        self._batchers: dict[tuple[str, int], Coalescer[tuple[Any, ...], Any]] = {}
         super().__init__(settings, shard)
 
     def load(self, client: Any) -> None:
@@ -184,7 +184,7 @@ class CheckoutShard(ShardActor):
                 raise result
         return failures
 
-    def _batcher(self, method: str, shard: int) -> Coalescer[tuple[Any, ...]]:
+    def _batcher(self, method: str, shard: int) -> Coalescer[tuple[Any, ...], Any]:
         batcher = self._batchers.get((method, shard))
         if batcher is None:
             handle = self.router.handle("inventory", shard)

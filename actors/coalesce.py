@@ -9,34 +9,31 @@ them. While one batch is in flight the next one gathers; a lone request still go
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
-
-from domain import errors
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
-class Coalescer(Generic[Item]):
-    def __init__(self, send: Callable[[list[Item]], Awaitable[list[dict[str, Any]]]], max_batch: int = 64) -> None:
+class Coalescer(Generic[Item, Result]):
+    """`send` takes a list of items and answers one result per item, in order; a result that is an exception
+    (a DomainError refusing that item alone) is raised to that item's caller."""
+
+    def __init__(self, send: Callable[[list[Item]], Awaitable[Sequence[Result | BaseException]]],
+                 max_batch: int = 64) -> None:
         self._send = send
         self._max_batch = max_batch
-        self._waiting: list[tuple[Item, asyncio.Future[dict[str, Any]]]] = []
+        self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._in_flight = False
 
-    async def submit(self, item: Item) -> dict[str, Any]:
-        """The reservation this request produced; a refusal is raised as the same domain error."""
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    async def submit(self, item: Item) -> Result:
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
         if not self._in_flight:
             self._in_flight = True
             asyncio.get_running_loop().create_task(self._drain())
-        result = await future
-        if not result["ok"]:
-            error = result["error"]
-            kind = getattr(errors, error.get("kind", ""), errors.Conflict)
-            raise kind(error["code"], error["message"], error["details"])
-        return result["reservation"]
+        return await future
 
     async def _drain(self) -> None:
         try:
@@ -50,7 +47,11 @@ class Coalescer(Generic[Item]):
                             future.set_exception(exc)
                     continue
                 for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
+                    if future.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
                         future.set_result(result)
         finally:
             self._in_flight = False

@@ -7,7 +7,8 @@ shard into one call (`reserve`), or many independent reservations into one call 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from actors import keys
 from actors.shard import ShardActor
@@ -18,6 +19,7 @@ from domain.errors import DomainError
 from domain.inventory import Reservation, StockLedger, StockLevel
 
 FINISHED_RETENTION_SECONDS = 24 * 3600
+R = TypeVar("R")
 
 
 class InventoryShard(ShardActor):
@@ -76,32 +78,37 @@ class InventoryShard(ShardActor):
         reservation = await self.submit(self._run(lambda: self.ledger.reserve(reservation_id, lines, epoch(), ttl)))
         return reservation.to_dict()
 
-    async def reserve_many(self, requests: list[tuple[str, dict[str, int]]], ttl_seconds: float | None = None
-                           ) -> list[dict[str, Any]]:
+    async def reserve_many(self, requests: list[tuple[str, dict[str, int]]], ttl_seconds: float | None = None,
+                           commit: bool = False) -> list[Reservation | DomainError]:
         """Many independent reservations in one call (what coalescing callers send), each all-or-nothing on
-        its own; one result per request, see `_each`."""
+        its own. With `commit`, each is sold at once (see `StockLedger.reserve`). One result per request: the
+        reservation, or the DomainError that refused it (errors pickle as they are)."""
         ttl = ttl_seconds if ttl_seconds is not None else self.settings.reservation_ttl_seconds
         now = epoch()
         return await self.submit(self._run(lambda: self._each(
-            lambda rid, lines: self.ledger.reserve(rid, lines, now, ttl), requests)))
+            lambda rid, lines: self.ledger.reserve(rid, lines, now, ttl, commit), requests)))
 
-    async def commit_many(self, reservation_ids: list[str]) -> list[dict[str, Any]]:
-        """Commit many reservations in one call; one result per reservation, see `_each`."""
+    async def commit_many(self, reservation_ids: list[str]) -> list[Reservation | DomainError]:
+        """Commit many reservations in one call; one result per reservation, see `reserve_many`."""
         now = epoch()
         return await self.submit(self._run(lambda: self._each(
             lambda rid: self.ledger.commit(rid, now), [(rid,) for rid in reservation_ids])))
 
+    async def release_many(self, reservation_ids: list[str]) -> list[Reservation | None | DomainError]:
+        """Release many reservations in one call (compensation, cancellation); see `reserve_many`."""
+        now = epoch()
+        return await self.submit(self._run(lambda: self._each(
+            lambda rid: self.ledger.release(rid, now), [(rid,) for rid in reservation_ids])))
+
     @staticmethod
-    def _each(operation: Any, requests: list[Any]) -> list[dict[str, Any]]:
-        """Run one ledger operation per request; a refusal answers that request only:
-        {"ok": True, "reservation": {...}} or {"ok": False, "error": {"kind", "code", "message", "details"}}."""
-        results: list[dict[str, Any]] = []
+    def _each(operation: Callable[..., R], requests: list[Any]) -> list[R | DomainError]:
+        """Run one ledger operation per request; a refusal answers that request only."""
+        results: list[R | DomainError] = []
         for request in requests:
             try:
-                results.append({"ok": True, "reservation": operation(*request).to_dict()})
+                results.append(operation(*request))
             except DomainError as exc:
-                results.append({"ok": False, "error": {"kind": type(exc).__name__, "code": exc.code,
-                                                       "message": exc.message, "details": exc.details}})
+                results.append(exc)
         return results
 
     async def commit(self, reservation_id: str) -> dict[str, Any]:

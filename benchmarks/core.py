@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import cpu_budget
 from benchmarks.hot_sku import Mode, PostgresBench, ShardBench, noop_calls
 from benchmarks.http_checkout import CheckoutBench, Route
 from config import Settings, load_settings
@@ -183,7 +184,10 @@ def checkout(settings: Settings, plan: Plan) -> dict[str, Route]:
         per_shopper = 1 + plan.rounds * plan.checkouts  # one warm-up checkout each
         bench = CheckoutBench(shop, plan.shoppers, stock=plan.shoppers * per_shopper * 2)
         bench.prepare(per_shopper)
-        return bench.measure(plan.rounds, plan.checkouts, plan.noops)
+        routes = bench.measure(plan.rounds, plan.checkouts, plan.noops)
+        print("\n  CPU per checkout (add to cart + checkout), by process, over the checkout rounds:")
+        print("\n".join(cpu_budget.report(bench.cpu_rows, "checkout")), flush=True)
+        return routes
 
 
 # -- the report ------------------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ class ShardBench:
             for start in starts:
                 requests = [(f"rb-{prefix}-{i}", {self.sku: 1}) for i in range(start, min(start + batch, count))]
                 results = await self.call("reserve_many", requests, TTL_SECONDS)
-                acked += sum(1 for r in results if r["ok"])
+                acked += sum(1 for r in results if not isinstance(r, BaseException))
                 bar.update(len(requests))
             return acked
 

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
+from benchmarks import cpu_budget
+
 from tests.shop import Account, Shop
 
 _errors_lock = threading.Lock()
@@ -105,6 +107,7 @@ class CheckoutBench:
         self.workers = workers
         self.product = shop.product(stock=stock, price=999)
         self.shoppers: list[Shopper] = []
+        self.cpu_rows: list[tuple[str, float, int]] = []
 
     def prepare(self, checkouts_per_shopper: int) -> None:
         """Register the shoppers and tokenize one card per checkout (a token pays for one order)."""
@@ -166,11 +169,19 @@ class CheckoutBench:
         self._timed([], "warm-up", self.workers * 21, [
             *(partial(self._checkouts, s, 1, warm["checkout"], warm["cart"]) for s in self.shoppers),
             *(partial(self._noops, 20, warm["noop"]) for _ in range(self.workers))])
+        checkout_cpu: dict[int, cpu_budget.Sample] = {}
         for r in range(1, rounds + 1):
             self._timed([routes["noop"]], f"round {r}/{rounds}: GET /healthz", self.workers * noops_per_round,
                         [partial(self._noops, noops_per_round, routes["noop"]) for _ in range(self.workers)])
+            before = cpu_budget.snapshot()
             self._timed([routes["checkout"], routes["cart"]], f"round {r}/{rounds}: checkout",
                         self.workers * checkouts_per_round,
                         [partial(self._checkouts, s, checkouts_per_round, routes["checkout"], routes["cart"])
                          for s in self.shoppers])
+            after = cpu_budget.snapshot()
+            for pid, sample in after.items():  # accumulate each process's CPU over the checkout rounds only
+                used = sample.cpu_seconds - (before[pid].cpu_seconds if pid in before else 0.0)
+                prior = checkout_cpu.get(pid)
+                checkout_cpu[pid] = cpu_budget.Sample(sample.label, used + (prior.cpu_seconds if prior else 0.0))
+        self.cpu_rows = cpu_budget.budget({}, checkout_cpu, len(routes["checkout"].latencies))
         return routes

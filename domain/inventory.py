@@ -113,8 +113,11 @@ class StockLedger:
         return level
 
     # -- reservations --------------------------------------------------------------------------------
-    def reserve(self, reservation_id: str, lines: dict[str, int], now: float, ttl_seconds: float) -> Reservation:
-        """Hold every line or none. Idempotent by reservation id while the reservation is live."""
+    def reserve(self, reservation_id: str, lines: dict[str, int], now: float, ttl_seconds: float,
+                commit: bool = False) -> Reservation:
+        """Hold every line or none, until `now + ttl_seconds`. With `commit`, the lines are sold at once: the
+        reservation is born committed (what a checkout whose payment is already authorized asks for), so no
+        stock is ever held for it. Idempotent by reservation id while the reservation is live."""
         existing = self.reservations.get(reservation_id)
         if existing is not None:
             if existing.status in ("held", "committed"):
@@ -133,12 +136,20 @@ class StockLedger:
             raise Conflict("out_of_stock", "Not enough stock for some items", {"items": short})
         befores = {v: self.levels[v].available for v in lines}
         for variant_id, quantity in lines.items():
-            self.levels[variant_id].reserved += quantity
+            level = self.levels[variant_id]
+            if commit:
+                level.committed += quantity
+            else:
+                level.reserved += quantity
             self._touch(variant_id)
-        reservation = Reservation(reservation_id, dict(lines), now + ttl_seconds, "held", now)
+        reservation = Reservation(reservation_id, dict(lines), now + ttl_seconds, "committed" if commit else "held",
+                                  now)
         self._save(reservation)
-        self.events.append(("inventory.reserved", {"reservation_id": reservation_id, "lines": dict(lines),
-                                                   "expires_at": reservation.expires_at}))
+        if commit:
+            self.events.append(("inventory.committed", {"reservation_id": reservation_id, "lines": dict(lines)}))
+        else:
+            self.events.append(("inventory.reserved", {"reservation_id": reservation_id, "lines": dict(lines),
+                                                       "expires_at": reservation.expires_at}))
         for variant_id, before in befores.items():
             self._check_low_stock(self.levels[variant_id], before)
         return reservation

@@ -17,6 +17,7 @@ from actors import keys
 from actors.inventory import InventoryShard
 from actors.routing import Router
 from config import Settings
+from domain.errors import Conflict, DomainError
 from domain.ids import new_id
 from tests.support import restart_and_wait, wait_until
 
@@ -99,5 +100,5 @@ def test_reserve_many_answers_each_request_on_its_own(platform: Settings) -> Non
     shard = standalone_shard(platform, 94)
     ray.get(shard.create_stock.remote([{"variant_id": "var-m", "on_hand": 3}]))
     results = ray.get(shard.reserve_many.remote([(f"m{i}", {"var-m": 1}) for i in range(5)]))
-    assert [r["ok"] for r in results] == [True, True, True, False, False]
-    assert results[3]["error"]["code"] == "out_of_stock"
+    assert [not isinstance(r, DomainError) for r in results] == [True, True, True, False, False]
+    assert isinstance(results[3], Conflict) and results[3].code == "out_of_stock"

@@ -17,17 +17,15 @@ class FakeShardLink:
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
 
-    async def send(self, items: list[str]) -> list[dict[str, Any]]:
+    async def send(self, items: list[str]) -> list[dict[str, Any] | Exception]:
         self.batches.append(list(items))
         await asyncio.sleep(0)  # a real call yields while in flight
-        return [{"ok": True, "reservation": {"id": i}} if not i.startswith("short") else
-                {"ok": False, "error": {"kind": "Conflict", "code": "out_of_stock", "message": "m", "details": None}}
-                for i in items]
+        return [{"id": i} if not i.startswith("short") else Conflict("out_of_stock", "m") for i in items]
 
 
 def test_concurrent_requests_share_calls_and_keep_their_own_answers() -> None:
     link = FakeShardLink()
-    batcher = Coalescer(link.send, max_batch=8)
+    batcher: Coalescer[str, Any] = Coalescer(link.send, max_batch=8)
 
     async def rush() -> list[Any]:
         return await asyncio.gather(*(batcher.submit(f"r{i}") for i in range(20)), batcher.submit("short-1"),
@@ -43,15 +41,14 @@ def test_concurrent_requests_share_calls_and_keep_their_own_answers() -> None:
 def test_a_failed_call_fails_every_request_it_carried_and_the_next_batch_still_goes() -> None:
     calls = 0
 
-    async def flaky(items: list[str]) -> list[dict[str, Any]]:
+    async def flaky(items: list[str]) -> list[Exception]:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise ConnectionError("shard restarting")
-        return [{"ok": False, "error": {"kind": "NotFound", "code": "gone", "message": "m", "details": None}}
-                for _ in items]
+        return [NotFound("gone", "m") for _ in items]
 
-    batcher = Coalescer(flaky)
+    batcher: Coalescer[str, Any] = Coalescer(flaky)
 
     async def twice() -> None:
         with pytest.raises(ConnectionError):

@@ -49,6 +49,19 @@ def test_reserve_is_idempotent_by_reservation_id() -> None:
     assert again is first and ledger.levels["tee"].reserved == 2
 
 
+def test_a_sale_commits_at_once_all_or_nothing_and_never_expires() -> None:
+    ledger = ledger_with(tee=5, mug=1)
+    sold = ledger.reserve("r1", {"tee": 2}, now=0, ttl_seconds=10, commit=True)
+    assert sold.status == "committed"
+    assert (ledger.levels["tee"].reserved, ledger.levels["tee"].committed, ledger.levels["tee"].available) == (0, 2, 3)
+    assert ("inventory.committed", {"reservation_id": "r1", "lines": {"tee": 2}}) in ledger.events
+    with pytest.raises(Conflict):
+        ledger.reserve("r2", {"tee": 1, "mug": 2}, now=0, ttl_seconds=10, commit=True)
+    assert ledger.levels["tee"].available == 3 and "r2" not in ledger.reservations
+    assert ledger.expire(now=100) == [] and ledger.reserve("r1", {"tee": 2}, now=1, ttl_seconds=10) is sold
+    assert ledger.violations() == []
+
+
 def test_expired_reservations_give_their_stock_back() -> None:
     ledger = ledger_with(tee=5)
     ledger.reserve("r1", {"tee": 4}, now=0, ttl_seconds=10)

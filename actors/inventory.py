@@ -94,7 +94,7 @@ class InventoryShard(ShardActor):
         return await self.submit(self._run(lambda: self._each(
             lambda rid: self.ledger.commit(rid, now), [(rid,) for rid in reservation_ids])))
 
-    async def release_many(self, reservation_ids: list[str]) -> list[Reservation | None | DomainError]:
+    async def release_many(self, reservation_ids: list[str]) -> list[Reservation | DomainError | None]:
         """Release many reservations in one call (compensation, cancellation); see `reserve_many`."""
         now = epoch()
         return await self.submit(self._run(lambda: self._each(

@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 from tqdm import tqdm
 
 from benchmarks import cpu_budget
-
 from tests.shop import Account, Shop
 
 _errors_lock = threading.Lock()

@@ -1,256 +1,303 @@
-"""Checkout as a saga, run by the checkout shard that owns the shopper (by user id).
+"""The checkout saga, run by the shopper shard that owns the shopper (steps and their record: domain/checkout.py).
 
-    plan (cart, prices, address, card, quote, fraud)  ->  persist saga + idempotency record
-    reserve on every inventory shard (one call per shard, all or nothing, TTL)
-    authorize the payment (keyed by saga id)          ->  persist the payment id
-    commit the reservations -> place the order -> take the bought lines out of the cart
-    finish: forget the saga, record the idempotency result and the fraud velocity, in one transaction
+    plan (reads only: cart, offers and stock, idempotency record, address, card, quote, fraud)
+    -> start: the saga and the Idempotency-Key record, durable         (one group-committed transaction)
+    -> authorize the payment, keyed by the saga id                      (the gateway; none when the total is 0)
+    -> sell every line on its inventory shard, all or nothing per shard (one coalesced call per shard)
+    -> finish: order, cart, idempotency result, velocity               (one group-committed transaction)
 
-Each step is idempotent and keyed, and the saga's progress is in Redis, so after a crash the shard drives
-every unfinished saga again on its own timer: to the order, or to a clean compensation (reservations
-released, authorization voided). One shopper's checkouts are serialized, so a retried Idempotency-Key can
-never run twice at once.
+A failure after the start is made durable as "compensating" before anything is undone (units released, the
+authorization voided), so a crash mid-way is finished or compensated by the recovery timer, never half-done.
+One checkout per shopper runs at a time: the same Idempotency-Key again joins the one running; another key
+while one is unfinished is 409 `checkout_in_progress`. The client learns one generic `payment_declined` for every
+refusal of the payment (the specific reason goes to the event stream), so card testing learns nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from actors import keys
-from actors.coalesce import Coalescer
-from actors.reads import variant_offers
-from actors.routing import Router
-from actors.shard import ShardActor
-from actors.store import Changes, load_hash
-from config import Settings
+from actors import keys, reads
+from actors.shopper_base import ShopperBase
+from actors.store import Changes, dumps
 from domain.carts import Cart
-from domain.checkout import CheckoutPlan, plan_lines, short_items
-from domain.clock import epoch
+from domain.checkout import CheckoutRequest, Saga, order_lines, reservation_groups, short_lines, unsellable
+from domain.clock import epoch, now_iso
 from domain.errors import BadRequest, Conflict, DomainError, Invalid, NotFound, PaymentDeclined
-from domain.fraud import FraudRules
 from domain.ids import new_id
-from domain.pricing import PricingRules
-from domain.users import Address, User
+from domain.orders import Order
+from domain.payments import CardInfo
+from domain.serial import encode
+from domain.users import Address
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 VELOCITY_WINDOW_SECONDS = 3600
 RECOVERY_AGE_SECONDS = 2.0
+DECLINED = "payment_declined"
 
 
-class CheckoutShard(ShardActor):
-    kind = "checkout"
-    tick_seconds = 2.0
+@dataclass(frozen=True)
+class CheckoutResult:
+    created: bool  # 201 for the checkout that placed the order, 200 when a retry finds it placed
+    order: dict[str, Any]
 
-    def __init__(self, settings: Settings, shard: int) -> None:
-        self.sagas: dict[str, dict[str, Any]] = {}
-        self.router = Router(settings)
-        self.pricing = PricingRules.from_settings(settings)
-        self.fraud = FraudRules.from_settings(settings)
-        self._user_locks: dict[str, asyncio.Lock] = {}
-        self._driving: set[str] = set()
-        self._batchers: dict[tuple[str, int], Coalescer[tuple[Any, ...], Any]] = {}
-        super().__init__(settings, shard)
 
-    def load(self, client: Any) -> None:
-        self.sagas = load_hash(client, keys.sagas(self.shard))
+@dataclass
+class Attempt:
+    """The checkout a shopper has running: requests with its key join it, others are refused."""
 
-    @property
-    def redis(self) -> Any:
-        return self.store.redis
+    idempotency_key: str
+    request_hash: str
+    outcome: asyncio.Future[CheckoutResult]
 
-    # -- the entry point -------------------------------------------------------------------------------
-    async def checkout(self, user_id: str, idempotency_key: str, request: dict[str, Any],
-                       request_hash: str) -> dict[str, Any]:
-        """{"status": 201 | 200, "order": {...}}; domain errors for out of stock, declines and bad input."""
-        async with self._user_lock(user_id):
-            record = await self.store.get_json(keys.idempotency(user_id, idempotency_key))
-            if record is not None:
-                if record["request_hash"] != request_hash:
-                    raise Invalid("idempotency_key_reused", "This Idempotency-Key was used with a different request")
-                if record["state"] == "completed":
-                    order = await self.router.owner("orders", record["order_id"]).get.remote(record["order_id"])
-                    return {"status": 200, "order": order}
-                saga = self.sagas.get(record["saga_id"])
-                if saga is not None:  # interrupted mid-way: finish it now
-                    return {"status": 201, "order": await self._drive(saga)}
-            saga = await self._plan(user_id, idempotency_key, request, request_hash)
-            await self.submit(lambda changes: self._record_start(saga, changes))
-            return {"status": 201, "order": await self._drive(saga)}
 
-    # -- planning (reads only; nothing to undo if it fails) ----------------------------------------------
-    async def _plan(self, user_id: str, idempotency_key: str, request: dict[str, Any],
-                    request_hash: str) -> dict[str, Any]:
-        raw_cart = await self.redis.hget(keys.carts(self.router.shard("carts", user_id)), user_id)
-        cart = Cart.from_dict(json.loads(raw_cart)) if raw_cart else Cart(user_id)
+def declined() -> PaymentDeclined:
+    return PaymentDeclined(DECLINED, "The payment was declined")
+
+
+class CheckoutSaga(ShopperBase):
+    # -- the entry point -------------------------------------------------------------------------------------
+    async def checkout(self, user_id: str, idempotency_key: str, request: CheckoutRequest, request_hash: str,
+                       client_ip: str) -> CheckoutResult:
+        running = self._attempts.get(user_id)
+        if running is not None:
+            self._check_same_request(running.idempotency_key, running.request_hash, idempotency_key, request_hash)
+            return await asyncio.shield(running.outcome)
+        waiting = next((s for s in self.sagas.values() if s.user_id == user_id), None)
+        if waiting is not None:  # interrupted by a crash; recovery (or a retry with its key) finishes it
+            self._check_same_request(waiting.idempotency_key, waiting.request_hash, idempotency_key, request_hash)
+        return await self._attempt(user_id, idempotency_key, request_hash,
+                                   self._checkout(user_id, idempotency_key, request, request_hash, client_ip))
+
+    @staticmethod
+    def _check_same_request(key: str, request_hash: str, given_key: str, given_hash: str) -> None:
+        if key != given_key:
+            raise Conflict("checkout_in_progress", "Another checkout of this shopper is not finished yet; retry it "
+                           "with its own Idempotency-Key, or wait")
+        if request_hash != given_hash:
+            raise Invalid("idempotency_key_reused", "This Idempotency-Key was used with a different request")
+
+    async def _attempt(self, user_id: str, key: str, request_hash: str, work: Any) -> CheckoutResult:
+        attempt = Attempt(key, request_hash, asyncio.get_running_loop().create_future())
+        self._attempts[user_id] = attempt
+        try:
+            result: CheckoutResult = await work
+        except asyncio.CancelledError:
+            attempt.outcome.cancel()
+            raise
+        except BaseException as exc:
+            attempt.outcome.set_exception(exc)
+            attempt.outcome.exception()  # retrieved: nobody may be waiting to join
+            raise
+        else:
+            attempt.outcome.set_result(result)
+            return result
+        finally:
+            del self._attempts[user_id]
+
+    async def _checkout(self, user_id: str, key: str, request: CheckoutRequest, request_hash: str,
+                        client_ip: str) -> CheckoutResult:
+        cart = await self._cart(user_id)
+        since = epoch() - VELOCITY_WINDOW_SECONDS
+        subjects = [("user", user_id), ("declined-user", user_id), ("declined-ip", client_ip)]
+        (offers, available), records = await asyncio.gather(
+            reads.offers_and_stock(self, ((ln.product_id, v) for v, ln in cart.lines.items())),
+            reads.shopper_records(self, user_id, key, request.shipping_address_id is not None, subjects, since))
+        record = records.idempotency
+        if record is not None:
+            if record["request_hash"] != request_hash:
+                raise Invalid("idempotency_key_reused", "This Idempotency-Key was used with a different request")
+            if record["state"] == "completed":
+                order = await self._order(record["order_id"])
+                assert order is not None, "a completed checkout's order is written in the same transaction"
+                return CheckoutResult(False, order.view())
+            saga = self.sagas.get(record["saga_id"])
+            if saga is not None:
+                return CheckoutResult(True, await self._drive(saga))
         if not cart.lines:
             raise BadRequest("empty_cart", "The cart is empty")
-        offers = await variant_offers(self, ((line.product_id, line.variant_id) for line in cart.lines.values()))
-        unsellable = short_items(cart, offers)
-        if unsellable:
+        gone = unsellable(cart, offers) + [v for v, o in offers.items() if o.currency != self.settings.currency]
+        if gone:
             raise Conflict("out_of_stock", "Some items can no longer be bought",
                            {"items": [{"variant_id": v, "requested": cart.lines[v].quantity, "available": 0}
-                                      for v in unsellable]})
-        lines = plan_lines(cart, offers)
-        address = await self._shipping_address(user_id, request)
+                                      for v in dict.fromkeys(gone)]})
+        lines = order_lines(cart, offers)
+        short = short_lines(lines, available)
+        if short:
+            raise Conflict("out_of_stock", "Not enough stock for some items", {"items": short})
+        address = self._address(request, records.user)
+        card = await self._card(request.payment_token, user_id)
+        card_counts = await reads.recent_counts(self, [("card", card.fingerprint), ("declined-card", card.fingerprint)],
+                                                since)
+        recent = {**records.recent, **card_counts}
+        quote = self.pricing.quote(((ln.variant_id, ln.price, ln.quantity) for ln in lines), request.coupon_code)
+        assessment = self.fraud.assess(
+            quote.total, recent[("user", user_id)] + 1, recent[("card", card.fingerprint)] + 1,
+            max(recent[("declined-user", user_id)], recent[("declined-card", card.fingerprint)]),
+            recent[("declined-ip", client_ip)])
+        if assessment.decision == "decline":
+            await self.submit(lambda changes: self._record_refusal(user_id, card, client_ip, assessment.reasons,
+                                                                   changes))
+            raise declined()
+        saga_id = new_id("chk")
+        saga = Saga(saga_id, self._new_order_id(), await self._order_number(), user_id, key, request_hash, lines,
+                    quote, address, request.payment_token, card, client_ip, assessment.decision == "hold",
+                    assessment.reasons, reservation_groups(saga_id, lines, lambda v: self.router.shard("inventory", v)),
+                    epoch())
+        await self.submit(lambda changes: self._record_start(saga, changes))
+        return CheckoutResult(True, await self._drive(saga))
+
+    @staticmethod
+    def _address(request: CheckoutRequest, user: Any) -> dict[str, Any]:
+        if request.shipping_address is not None:
+            return asdict(Address.create(new_id("adr"), dict(request.shipping_address)))
+        if user is None:
+            raise Invalid("invalid_address", "Give a shipping_address or the id of a saved one")
+        return asdict(user.address(request.shipping_address_id))
+
+    async def _card(self, token: str, user_id: str) -> CardInfo:
         try:
-            card = await self.router.handle("payments").token_info.remote(request["payment_token"])
+            return await self.gateway.token_info(token, user_id)
         except NotFound:
             raise Invalid("invalid_payment_token", "The payment token is not valid") from None
-        quote = self.pricing.quote(((ln["variant_id"], ln["price"], ln["quantity"]) for ln in lines),
-                                   request.get("coupon_code"))
-        user_recent, card_recent = await self._velocity(user_id, card["fingerprint"])
-        assessment = self.fraud.assess(quote.total, user_recent + 1, card_recent + 1)  # counting this one
-        if assessment.decision == "decline":
-            raise PaymentDeclined("payment_declined", "The payment was declined", {"reason": "risk_review"})
-        plan = CheckoutPlan.make(
-            saga_id=new_id("chk"), order_id=new_id("ord"), user_id=user_id, idempotency_key=idempotency_key,
-            request_hash=request_hash, lines=lines, quote=quote.to_dict(), address=address,
-            token=request["payment_token"], card=card, held_for_review=assessment.decision == "hold",
-            fraud_reasons=assessment.reasons, reservation_groups=self.router.group("inventory", cart.lines),
-            now=epoch())
-        return plan.to_dict()
 
-    async def _shipping_address(self, user_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        if request.get("shipping_address") is not None:
-            return asdict(Address.create(new_id("adr"), dict(request["shipping_address"])))
-        raw = await self.redis.hget(keys.users(self.router.shard("users", user_id)), user_id)
-        if raw is None:
-            raise Invalid("invalid_address", "Give a shipping_address or the id of a saved one")
-        return asdict(User.from_dict(json.loads(raw)).address(request["shipping_address_id"]))
-
-    async def _velocity(self, user_id: str, fingerprint: str) -> tuple[int, int]:
-        since = epoch() - VELOCITY_WINDOW_SECONDS
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zcount(keys.velocity("user", user_id), since, "+inf")
-        pipe.zcount(keys.velocity("card", fingerprint), since, "+inf")
-        user_recent, card_recent = await pipe.execute()
-        return int(user_recent), int(card_recent)
-
-    # -- driving the saga (also used to resume after a crash) ---------------------------------------------
-    async def _drive(self, saga: dict[str, Any]) -> dict[str, Any]:
-        self._driving.add(saga["id"])
-        try:
-            return await self._steps(saga)
-        finally:
-            self._driving.discard(saga["id"])
-
-    async def _steps(self, saga: dict[str, Any]) -> dict[str, Any]:
-        failures = await self._each_reservation(saga, "reserve")
-        if failures:
-            short = [item for exc in failures for item in (exc.details or {}).get("items", [])]
-            await self._compensate(saga, "out_of_stock")
-            raise Conflict("out_of_stock", "Not enough stock for some items", {"items": short})
-        if saga["payment_id"] is None:
-            payment = await self.router.handle("payments").authorize.remote(
-                saga["token"], saga["quote"]["total"], saga["quote"]["currency"], saga["id"], saga["order_id"])
+    # -- driving the saga (also after a crash) --------------------------------------------------------------
+    async def _drive(self, saga: Saga) -> dict[str, Any]:
+        """Run the saga from its recorded step to its end: the order's view, or the refusal raised."""
+        if saga.step == "compensating":
+            await self._undo(saga)
+            raise self._refusal(saga)
+        if saga.needs_payment:
+            try:
+                payment = await self.gateway.authorize(saga.token, saga.user_id, saga.quote.total,
+                                                       saga.quote.currency, saga.id, saga.order_id)
+            except DomainError as exc:  # the token expired or vanished before the first authorization
+                await self._fail(saga, exc.code)
+                raise self._refusal(saga) from None
+            saga.payment_id = payment["id"]
             if payment["status"] != "authorized":
-                await self._compensate(saga, "payment_declined")
-                raise PaymentDeclined("payment_declined", "The card was declined",
-                                      {"decline_code": payment.get("decline_code")})
-            saga["payment_id"] = payment["id"]
-            await self.submit(lambda changes: self._record_step(saga, "authorized", changes))
-        failures = await self._each_reservation(saga, "commit")
-        if failures:
-            await self._compensate(saga, "reservation_expired")
-            raise Conflict("out_of_stock", "The reserved stock was released before payment finished",
-                           {"items": [{"variant_id": ln["variant_id"], "requested": ln["quantity"]}
-                                      for ln in saga["lines"]]})
-        order = await self.router.owner("orders", saga["order_id"]).place.remote(
-            saga["order_id"], CheckoutPlan.order_fields(saga), saga["held_for_review"])
-        await self.router.owner("carts", saga["user_id"]).remove_purchased.remote(
-            saga["user_id"], saga["order_id"], {ln["variant_id"]: ln["quantity"] for ln in saga["lines"]})
-        await self.submit(lambda changes: self._record_finish(saga, changes))
-        return order
+                await self._fail(saga, f"{DECLINED}:{payment.get('decline_code')}")
+                raise self._refusal(saga)
+        sales = await asyncio.gather(*(self._seller(group.shard).submit((group.id, group.lines))
+                                       for group in saga.reservations), return_exceptions=True)
+        refused = [result for result in sales if isinstance(result, DomainError)]
+        down = [result for result in sales if isinstance(result, BaseException) and result not in refused]
+        if down:  # a shard that is down: the saga stays as it is for the recovery timer
+            raise down[0]
+        if refused:
+            await self._fail(saga, "out_of_stock")
+            raise Conflict("out_of_stock", "Not enough stock for some items",
+                           {"items": [item for exc in refused for item in (exc.details or {}).get("items", [])]})
+        cart = await self._cart(saga.user_id)  # the finishing transaction takes the bought lines out of it
+        return await self.submit(lambda changes: self._record_finish(saga, cart, changes))
 
-    async def _each_reservation(self, saga: dict[str, Any], method: str) -> list[DomainError]:
-        """`reserve` or `commit` on every inventory shard of the saga at once, coalesced with the other
-        checkouts of this shard that are bound for the same inventory shards; the refusals come back (a shard
-        that is down raises, and the saga stays persisted for the recovery timer)."""
-        calls = []
-        for group in saga["reservations"]:
-            batcher = self._batcher(method, self.router.shard("inventory", group["variant_ids"][0]))
-            calls.append(batcher.submit((group["id"], group["lines"]) if method == "reserve" else (group["id"],)))
-        results = await asyncio.gather(*calls, return_exceptions=True)
-        failures = []
-        for result in results:
-            if isinstance(result, DomainError):
-                failures.append(result)
-            elif isinstance(result, BaseException):
-                raise result
-        return failures
+    async def _fail(self, saga: Saga, reason: str) -> None:
+        """Make the compensation durable first, then undo: a crash in between is compensated on recovery."""
+        saga.step, saga.failure = "compensating", reason
+        await self.submit(lambda changes: changes.hset(keys.sagas(self.shard), saga.id, encode(saga)))
+        await self._undo(saga)
 
-    def _batcher(self, method: str, shard: int) -> Coalescer[tuple[Any, ...], Any]:
-        batcher = self._batchers.get((method, shard))
-        if batcher is None:
-            handle = self.router.handle("inventory", shard)
-            if method == "reserve":
-                batcher = Coalescer(lambda items: handle.reserve_many.remote(items))
-            else:
-                batcher = Coalescer(lambda items: handle.commit_many.remote([rid for (rid,) in items]))
-            self._batchers[(method, shard)] = batcher
-        return batcher
+    async def _undo(self, saga: Saga) -> None:
+        """Every unit released and the authorization voided (both idempotent), then the saga forgotten."""
+        await self._release([{"id": group.id, "variant_ids": list(group.lines)} for group in saga.reservations])
+        if saga.payment_id is not None and (await self.gateway.get(saga.payment_id))["status"] == "authorized":
+            await self.gateway.void(saga.payment_id, f"{saga.id}:void")
+        await self.submit(lambda changes: self._record_failure(saga, changes))
 
-    async def _compensate(self, saga: dict[str, Any], reason: str) -> None:
-        """Undo a saga that cannot finish: every reservation released, any authorization voided."""
-        await asyncio.gather(*(self.router.owner("inventory", g["variant_ids"][0]).release.remote(g["id"])
-                               for g in saga["reservations"]))
-        if saga["payment_id"] is not None:
-            await self.router.handle("payments").void.remote(saga["payment_id"], f"{saga['id']}:void")
-        await self.submit(lambda changes: self._record_failure(saga, reason, changes))
+    @staticmethod
+    def _refusal(saga: Saga) -> DomainError:
+        reason = saga.failure or ""
+        if reason == "out_of_stock":
+            return Conflict("out_of_stock", "Not enough stock for some items",
+                            {"items": [{"variant_id": v, "requested": q} for v, q in saga.purchased.items()]})
+        if reason == "invalid_payment_token":
+            return Invalid("invalid_payment_token", "The payment token is not valid")
+        return declined()
 
-    # -- persistence of the saga's progress ------------------------------------------------------------
-    def _record_start(self, saga: dict[str, Any], changes: Changes) -> None:
-        self.sagas[saga["id"]] = saga
-        changes.hset(keys.sagas(self.shard), saga["id"], saga)
-        changes.set(keys.idempotency(saga["user_id"], saga["idempotency_key"]),
-                    {"state": "in_progress", "saga_id": saga["id"], "request_hash": saga["request_hash"]},
+    # -- the saga's transactions ------------------------------------------------------------------------------
+    def _record_start(self, saga: Saga, changes: Changes) -> None:
+        self.sagas[saga.id] = saga
+        changes.hset(keys.sagas(self.shard), saga.id, encode(saga))
+        changes.set(keys.idempotency(saga.user_id, saga.idempotency_key),
+                    dumps({"state": "in_progress", "saga_id": saga.id, "request_hash": saga.request_hash}),
                     IDEMPOTENCY_TTL_SECONDS)
-        changes.emit("checkout.started", saga_id=saga["id"], user_id=saga["user_id"], order_id=saga["order_id"],
-                     total=saga["quote"]["total"], held_for_review=saga["held_for_review"])
+        changes.emit("checkout.started", saga_id=saga.id, user_id=saga.user_id, order_id=saga.order_id,
+                     total=saga.quote.total, held_for_review=saga.held_for_review)
 
-    def _record_step(self, saga: dict[str, Any], step: str, changes: Changes) -> None:
-        saga["step"] = step
-        changes.hset(keys.sagas(self.shard), saga["id"], saga)
-
-    def _record_finish(self, saga: dict[str, Any], changes: Changes) -> None:
-        self.sagas.pop(saga["id"], None)
-        changes.hdel(keys.sagas(self.shard), saga["id"])
-        changes.set(keys.idempotency(saga["user_id"], saga["idempotency_key"]),
-                    {"state": "completed", "order_id": saga["order_id"], "request_hash": saga["request_hash"]},
+    def _record_finish(self, saga: Saga, cart: Cart, changes: Changes) -> dict[str, Any]:
+        order = Order.place(held_for_review=saga.held_for_review,
+                            payment_status="authorized" if saga.needs_payment else "paid", **saga.order_fields())
+        at = epoch()
+        changes.zadd(keys.user_orders(order.user_id), order.id, at)
+        changes.zadd(keys.ORDERS_BY_TIME, order.id, at)
+        view = self._save_order(order, changes, "order.created", order_number=order.order_number,
+                                total=order.total, currency=order.currency,
+                                items=[{"variant_id": i.variant_id, "quantity": i.quantity, "price": i.price,
+                                        "seller_id": i.seller_id} for i in order.items])
+        cart = self.carts.setdefault(saga.user_id, cart)
+        if cart.remove_purchased(order.id, saga.purchased, now_iso()):
+            self._save_cart(cart, changes, "cart.checked_out", order_id=order.id)
+        self._forget(saga, changes)
+        changes.set(keys.idempotency(saga.user_id, saga.idempotency_key),
+                    dumps({"state": "completed", "order_id": order.id, "request_hash": saga.request_hash}),
                     IDEMPOTENCY_TTL_SECONDS)
-        changes.zadd(keys.velocity("user", saga["user_id"]), saga["order_id"], epoch())
-        changes.zadd(keys.velocity("card", saga["card"]["fingerprint"]), saga["order_id"], epoch())
-        changes.emit("checkout.completed", saga_id=saga["id"], user_id=saga["user_id"], order_id=saga["order_id"])
+        self._count(changes, ("user", saga.user_id), ("card", saga.card.fingerprint), ("ip", saga.client_ip),
+                    member=order.id)
+        changes.emit("checkout.completed", saga_id=saga.id, user_id=saga.user_id, order_id=order.id)
+        return view
 
-    def _record_failure(self, saga: dict[str, Any], reason: str, changes: Changes) -> None:
-        self.sagas.pop(saga["id"], None)
-        changes.hdel(keys.sagas(self.shard), saga["id"])
-        changes.delete(keys.idempotency(saga["user_id"], saga["idempotency_key"]))  # a retry may try again
-        changes.emit("checkout.failed", saga_id=saga["id"], user_id=saga["user_id"], reason=reason)
+    def _record_failure(self, saga: Saga, changes: Changes) -> None:
+        self._forget(saga, changes)
+        changes.delete(keys.idempotency(saga.user_id, saga.idempotency_key))  # a retry may try again
+        if (saga.failure or "").startswith(DECLINED):
+            self._count(changes, ("declined-user", saga.user_id), ("declined-card", saga.card.fingerprint),
+                        ("declined-ip", saga.client_ip), member=saga.id)
+        changes.emit("checkout.failed", saga_id=saga.id, user_id=saga.user_id, order_id=saga.order_id,
+                     reason=saga.failure)
 
-    # -- recovery --------------------------------------------------------------------------------------
+    def _record_refusal(self, user_id: str, card: CardInfo, client_ip: str, reasons: list[str],
+                        changes: Changes) -> None:
+        """A checkout the fraud rules declined before anything was started: counted as a decline."""
+        member = new_id("chk")
+        self._count(changes, ("declined-user", user_id), ("declined-card", card.fingerprint),
+                    ("declined-ip", client_ip), member=member)
+        changes.emit("checkout.failed", saga_id=member, user_id=user_id, order_id=None,
+                     reason=f"{DECLINED}:risk", fraud_reasons=reasons)
+
+    def _forget(self, saga: Saga, changes: Changes) -> None:
+        self.sagas.pop(saga.id, None)
+        changes.hdel(keys.sagas(self.shard), saga.id)
+
+    @staticmethod
+    def _count(changes: Changes, *subjects: tuple[str, str], member: str) -> None:
+        at = epoch()
+        for kind, subject in subjects:
+            key = keys.velocity(kind, subject)
+            changes.zadd(key, member, at)
+            changes.trim_zset(key, at - VELOCITY_WINDOW_SECONDS, VELOCITY_WINDOW_SECONDS)
+
+    # -- recovery ------------------------------------------------------------------------------------------------
     async def tick(self) -> None:
+        """Drive every saga left unfinished by a crash (not one a request is driving) to its end."""
         stale = [s for s in list(self.sagas.values())
-                 if s["id"] not in self._driving and s["created_at"] < epoch() - RECOVERY_AGE_SECONDS]
+                 if s.user_id not in self._attempts and s.created_at < epoch() - RECOVERY_AGE_SECONDS]
         for saga in stale:
-            async with self._user_lock(saga["user_id"]):
-                if saga["id"] not in self.sagas or saga["id"] in self._driving:
-                    continue
-                try:
-                    await self._drive(saga)
-                    log.info("recovered checkout %s", saga["id"])
-                except DomainError as exc:
-                    log.info("recovered checkout %s by compensation: %s", saga["id"], exc.code)
-                except Exception:
-                    log.exception("checkout %s still cannot finish; will retry", saga["id"])
+            if saga.id not in self.sagas or saga.user_id in self._attempts:
+                continue
+            try:
+                await self._attempt(saga.user_id, saga.idempotency_key, saga.request_hash, self._recover(saga))
+                log.info("recovered checkout %s", saga.id)
+            except DomainError as exc:
+                log.info("recovered checkout %s by compensation: %s", saga.id, exc.code)
+            except Exception:
+                log.exception("checkout %s still cannot finish; will retry", saga.id)
 
-    def _user_lock(self, user_id: str) -> asyncio.Lock:
-        return self._user_locks.setdefault(user_id, asyncio.Lock())
+    async def _recover(self, saga: Saga) -> CheckoutResult:
+        return CheckoutResult(True, await self._drive(saga))
 
     async def unfinished(self) -> list[str]:
         return sorted(self.sagas)

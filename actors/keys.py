@@ -13,9 +13,38 @@ def inventory_reservations(shard: int) -> str:
     return f"{PREFIX}:inv:{shard}:resv"
 
 
-# carts: one hash per shard, user_id -> cart JSON
+# shoppers: everything keyed by the shopper lives on the shopper's shard (carts, checkout sagas, orders,
+# idempotency and velocity records); order ids are minted so that they hash to their shopper's shard.
 def carts(shard: int) -> str:
+    """One hash per shopper shard: user_id -> cart JSON."""
     return f"{PREFIX}:cart:{shard}"
+
+
+def order(order_id: str) -> str:
+    return f"{PREFIX}:order:{order_id}"
+
+
+def user_orders(user_id: str) -> str:
+    return f"{PREFIX}:user-orders:{user_id}"  # zset order_id -> created epoch
+
+
+ORDERS_BY_TIME = f"{PREFIX}:orders"  # zset order_id -> created epoch (admin listing)
+ORDER_NUMBER_SEQ = f"{PREFIX}:seq:order-number"  # shards take blocks of order numbers from it
+
+
+def sagas(shard: int) -> str:
+    """One hash per shopper shard: saga_id -> saga JSON while the checkout is unfinished."""
+    return f"{PREFIX}:saga:{shard}"
+
+
+def idempotency(user_id: str, key: str) -> str:
+    return f"{PREFIX}:idem:{user_id}:{key}"
+
+
+def velocity(kind: str, subject: str) -> str:
+    """A zset of recent attempts (member -> epoch) per user, card fingerprint or client IP: orders placed
+    (`user`, `card`, `ip`) and payments declined (`declined-user`, `declined-card`, `declined-ip`)."""
+    return f"{PREFIX}:velocity:{kind}:{subject}"
 
 
 # users: one hash per shard, user_id -> user JSON (with addresses); a global email -> user_id index
@@ -43,34 +72,17 @@ CATEGORIES = f"{PREFIX}:catalog:categories"  # category_id -> category JSON
 # search: units ordered per product (the "popularity" sort), kept by the search indexer
 SEARCH_POPULARITY = f"{PREFIX}:search:popularity"  # product_id -> int
 
-# orders
-def order(order_id: str) -> str:
-    return f"{PREFIX}:order:{order_id}"
+
+# the sandbox payment gateway's own books (actors/gateway.py; never a card number)
+def payment_token(token: str) -> str:
+    return f"{PREFIX}:pay:token:{token}"  # CardToken JSON, expiring with the token
 
 
-def user_orders(user_id: str) -> str:
-    return f"{PREFIX}:user-orders:{user_id}"
+PAYMENTS = f"{PREFIX}:pay:payments"  # hash payment_id -> Payment JSON
 
 
-ORDERS_BY_TIME = f"{PREFIX}:orders"  # zset order_id -> created epoch (admin listing)
-ORDER_NUMBER_SEQ = f"{PREFIX}:seq:order-number"
+def payment_idempotency(scoped_key: str) -> str:
+    return f"{PREFIX}:pay:idem:{scoped_key}"  # {"request", "result"} of one gateway call
 
-# checkout sagas: one hash per checkout shard, saga_id -> saga JSON while it is unfinished
-def sagas(shard: int) -> str:
-    return f"{PREFIX}:saga:{shard}"
-
-
-def idempotency(user_id: str, key: str) -> str:
-    return f"{PREFIX}:idem:{user_id}:{key}"
-
-
-def velocity(kind: str, subject: str) -> str:
-    return f"{PREFIX}:velocity:{kind}:{subject}"
-
-
-# payments (the sandbox gateway's own records; never a card number)
-PAYMENT_TOKENS = f"{PREFIX}:pay:tokens"
-PAYMENTS = f"{PREFIX}:pay:payments"
-PAYMENT_IDEMPOTENCY = f"{PREFIX}:pay:idem"
 
 SYSTEM = f"{PREFIX}:system"  # hash: seeded, schema version

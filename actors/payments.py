@@ -1,113 +1,170 @@
-"""The sandbox payment gateway as one actor: the `PaymentBook` rules plus their persistence.
+"""The built-in sandbox payment gateway, as a remote gateway's client library would be: an async object that each
+process needing a gateway makes for itself (the shopper shards, the API replicas for tokenizing), so no single
+actor sits on the checkout path. A real gateway's client can replace it (domain.payments.PaymentGateway).
 
-Redis (see actors/keys.py):
-    PAYMENT_TOKENS       token -> CardToken JSON (brand, last4, expiry, fingerprint, holder, sandbox outcome)
-    PAYMENTS             payment_id -> Payment JSON
-    PAYMENT_IDEMPOTENCY  "<operation>:<key>" -> {"request", "result"}
-Payments and idempotency records are loaded at start; tokens never change once written, so they are read
-from Redis when used. The card number and cvc are never stored, logged or returned.
+The sandbox keeps its own books in Redis, as a remote gateway keeps them in its own database (these keys are the
+gateway's, not the shop's; see actors/keys.py):
+    payment_token(token)            CardToken JSON, expiring with the token (never a card number or cvc)
+    PAYMENTS                        hash payment_id -> Payment JSON
+    payment_idempotency("op:key")   {"request", "result"} of one call, kept for IDEMPOTENCY_DAYS
+The rules are domain.payments.PaymentBook's. A call reads the payment and its idempotency record, applies the
+rule in Python, and writes the result with one Lua script that checks nothing changed meanwhile (compare and
+set, retried on a conflict), so concurrent clients in many processes never lose an update and a key is never
+used twice. The script also appends the payment's events to the stream in the same atomic step.
 
-Errors: an unknown token raises NotFound("invalid_payment_token") (404; the checkout saga may present it as
-422); an unknown payment NotFound("payment_not_found"); a wrong state Conflict("payment_not_capturable" /
-"payment_not_voidable" / "payment_not_refundable"); a bad amount Invalid("invalid_amount" /
-"amount_exceeds_authorized" / "amount_exceeds_captured"); a reused key with other arguments
-Conflict("idempotency_conflict"). A declined card is not an error: authorize returns status "declined".
+`latency_seconds` makes every call wait that long first, like a network round trip to a real gateway.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import redis.asyncio as aioredis
+
 from actors import keys
-from actors.shard import ShardActor
-from actors.store import Changes, load_hash
-from config import Settings
+from actors.store import Event, dumps
 from domain.cards import CardFingerprint, validate_card
-from domain.clock import now, now_iso
-from domain.errors import NotFound
-from domain.ids import new_id
-from domain.payments import CardToken, PaymentBook, Receipt, sandbox_outcome
+from domain.clock import iso, now
+from domain.errors import NotFound, Unavailable
+from domain.ids import secret_id
+from domain.payments import CardInfo, CardToken, Payment, PaymentBook, Receipt, sandbox_outcome
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from config import Settings
     from domain.payments import PaymentGateway
 
+IDEMPOTENCY_DAYS = 30
+CONFLICT_RETRIES = 8
 
-class PaymentsActor(ShardActor):
-    kind = "payments"
+# KEYS: payments hash, idempotency key, stream. ARGV: payment id, the payment JSON read before ('' for none),
+# the new payment JSON, the idempotency record, its TTL, the stream's maxlen, then 4 fields per event.
+# Returns {1} written, {0, record} when the key was recorded meanwhile, {2} when the payment changed meanwhile.
+_WRITE = """
+local recorded = redis.call('GET', KEYS[2])
+if recorded then return {0, recorded} end
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if (current or '') ~= ARGV[2] then return {2} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])
+for i = 7, #ARGV, 4 do
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*',
+             'id', ARGV[i], 'type', ARGV[i + 1], 'at', ARGV[i + 2], 'data', ARGV[i + 3])
+end
+return {1}
+"""
 
-    def __init__(self, settings: Settings, shard: int = 0) -> None:
-        self.book = PaymentBook()
-        # Keyed by the platform secret (stable across restarts, so per-card velocity survives them).
+
+class SandboxGateway:
+    def __init__(self, redis: aioredis.Redis, settings: Settings) -> None:
+        self.redis = redis
+        self.stream = settings.events_stream
+        self.maxlen = settings.events_maxlen
+        self.latency_seconds = settings.payment_gateway_latency_ms / 1000
+        self.token_ttl_seconds = settings.payment_token_ttl_seconds
+        # keyed by the platform secret (stable across restarts, so per-card velocity survives them)
         self.fingerprint = CardFingerprint(settings.jwt_key())
-        super().__init__(settings, shard)
-
-    def load(self, client: Any) -> None:
-        self.book = PaymentBook.restore(load_hash(client, keys.PAYMENTS), load_hash(client, keys.PAYMENT_IDEMPOTENCY))
+        self._write = redis.register_script(_WRITE)
 
     # -- tokens ---------------------------------------------------------------------------------------
-    async def tokenize(self, card_number: str, exp_month: int, exp_year: int, cvc: str,
+    async def tokenize(self, customer: str, card_number: str, exp_month: int, exp_year: int, cvc: str,
                        holder_name: str | None = None) -> dict[str, Any]:
-        """{"token", "brand", "last4", "exp_month", "exp_year"}; Invalid("invalid_card") for a bad card."""
-        card = validate_card(card_number, exp_month, exp_year, cvc, now())
-        token = CardToken(new_id("tok"), card.brand, card.last4, card.exp_month, card.exp_year,
-                          self.fingerprint(card.number), holder_name, sandbox_outcome(card.number), now_iso())
+        """{"token", "brand", "last4", "exp_month", "exp_year", "expires_at"}; Invalid("invalid_card")."""
+        await self._round_trip()
+        moment = now()
+        card = validate_card(card_number, exp_month, exp_year, cvc, moment)
+        token = CardToken(secret_id("tok"), card.brand, card.last4, card.exp_month, card.exp_year,
+                          self.fingerprint(card.number), holder_name, sandbox_outcome(card.number), iso(moment),
+                          customer, iso(moment + timedelta(seconds=self.token_ttl_seconds)))
+        await self.redis.set(keys.payment_token(token.token), dumps(token.to_dict()), ex=self.token_ttl_seconds)
+        return token.public()
 
-        def command(changes: Changes) -> dict[str, Any]:
-            changes.hset(keys.PAYMENT_TOKENS, token.token, token.to_dict())
-            return token.public()
+    async def token_info(self, token: str, customer: str) -> CardInfo:
+        return (await self._card(token, customer)).info()
 
-        return await self.submit(command)
-
-    async def token_info(self, token: str) -> dict[str, Any]:
-        """{"token", "brand", "last4", "exp_month", "exp_year", "fingerprint"}."""
-        return (await self._card(token)).info()
+    async def _card(self, token: str, customer: str) -> CardToken:
+        """The token's card if `customer` may use it now. Unknown, expired and someone else's tokens are refused
+        alike, so a caller learns nothing about tokens that are not theirs."""
+        raw = await self.redis.get(keys.payment_token(token)) if isinstance(token, str) else None
+        card = None if raw is None else CardToken.from_dict(json.loads(raw))
+        if card is None or not card.usable_by(customer, now()):
+            raise NotFound("invalid_payment_token", "No such payment token")
+        return card
 
     # -- payments -------------------------------------------------------------------------------------
-    async def authorize(self, token: str, amount: int, currency: str, idempotency_key: str,
+    async def authorize(self, token: str, customer: str, amount: int, currency: str, idempotency_key: str,
                         reference: str) -> dict[str, Any]:
-        card = await self._card(token)
-        return await self.submit(
-            lambda changes: _persist(changes, self.book.authorize(card, amount, currency, idempotency_key,
-                                                                  reference, now())))
+        """The payment, authorized or declined (a decline is a result, not an error)."""
+        await self._round_trip()
+        recorded = await self.redis.get(keys.payment_idempotency(f"authorize:{idempotency_key}"))
+        if recorded is None:
+            card = await self._card(token, customer)
+        else:  # a replay is answered from its record (the token may have expired since): only ids are compared
+            card = CardToken(token, "", "", 0, 0, "", None, "", "", customer)
+        return await self._once("authorize", idempotency_key, None, lambda book: book.authorize(
+            card, amount, currency, idempotency_key, reference, now()))
 
     async def capture(self, payment_id: str, amount: int | None, idempotency_key: str,
                       currency: str | None = None) -> dict[str, Any]:
-        return await self.submit(
-            lambda changes: _persist(changes, self.book.capture(payment_id, amount, idempotency_key, now(),
-                                                                currency)))
+        await self._round_trip()
+        return await self._once("capture", idempotency_key, payment_id, lambda book: book.capture(
+            payment_id, amount, idempotency_key, now(), currency))
 
     async def void(self, payment_id: str, idempotency_key: str) -> dict[str, Any]:
-        return await self.submit(
-            lambda changes: _persist(changes, self.book.void(payment_id, idempotency_key, now())))
+        await self._round_trip()
+        return await self._once("void", idempotency_key, payment_id, lambda book: book.void(
+            payment_id, idempotency_key, now()))
 
     async def refund(self, payment_id: str, amount: int | None, idempotency_key: str,
                      currency: str | None = None) -> dict[str, Any]:
-        return await self.submit(
-            lambda changes: _persist(changes, self.book.refund(payment_id, amount, idempotency_key, now(),
-                                                               currency)))
+        await self._round_trip()
+        return await self._once("refund", idempotency_key, payment_id, lambda book: book.refund(
+            payment_id, amount, idempotency_key, now(), currency))
 
     async def get(self, payment_id: str) -> dict[str, Any]:
-        # Through the queue, so a read never shows a change that is not yet durable.
-        return await self.submit(lambda changes: self.book.get(payment_id).to_dict())
+        await self._round_trip()
+        raw = await self.redis.hget(keys.PAYMENTS, payment_id)  # type: ignore[misc]
+        if raw is None:
+            raise NotFound("payment_not_found", "No such payment", {"payment_id": payment_id})
+        return Payment.from_dict(json.loads(raw)).to_dict()
 
-    async def _card(self, token: str) -> CardToken:
-        data = await self.store.hget_json(keys.PAYMENT_TOKENS, token) if isinstance(token, str) else None
-        if data is None:
-            raise NotFound("invalid_payment_token", "No such payment token")
-        return CardToken.from_dict(data)
+    # -- one call, once -------------------------------------------------------------------------------
+    async def _once(self, operation: str, key: str, payment_id: str | None,
+                    act: Callable[[PaymentBook], Receipt]) -> dict[str, Any]:
+        """Apply a PaymentBook rule to the payment as stored, and store the outcome only if neither the payment
+        nor the idempotency key changed meanwhile; otherwise read again and re-apply."""
+        scoped = f"{operation}:{key}"
+        for _ in range(CONFLICT_RETRIES):
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.get(keys.payment_idempotency(scoped))
+            pipe.hget(keys.PAYMENTS, payment_id or "")
+            recorded, current = await pipe.execute()
+            book = PaymentBook({payment_id: Payment.from_dict(json.loads(current))} if current and payment_id else {},
+                               {scoped: json.loads(recorded)} if recorded else {})
+            receipt = act(book)  # a replay returns the recorded result; a broken rule raises, changing nothing
+            if receipt.payment is None or receipt.record is None:
+                return receipt.result
+            payment = receipt.payment
+            events = [Event(type, data) for type, data in receipt.events]
+            written = await self._write(
+                keys=[keys.PAYMENTS, keys.payment_idempotency(scoped), self.stream],
+                args=[payment.id, current if payment_id else "", dumps(payment.to_dict()), dumps(receipt.record[1]),
+                      IDEMPOTENCY_DAYS * 86400, self.maxlen,
+                      *(value for event in events for value in event.fields().values())])
+            if int(written[0]) == 1:
+                return receipt.result
+        raise Unavailable("gateway_busy", "The payment could not be recorded; retry")
 
-
-def _persist(changes: Changes, receipt: Receipt) -> dict[str, Any]:
-    if receipt.payment is not None:
-        changes.hset(keys.PAYMENTS, receipt.payment.id, receipt.payment.to_dict())
-    if receipt.record is not None:
-        changes.hset(keys.PAYMENT_IDEMPOTENCY, *receipt.record)
-    for type, data in receipt.events:
-        changes.emit(type, **data)
-    return receipt.result
+    async def _round_trip(self) -> None:
+        if self.latency_seconds > 0:
+            await asyncio.sleep(self.latency_seconds)
 
 
 if TYPE_CHECKING:
 
-    def _is_a_gateway(actor: PaymentsActor) -> PaymentGateway:
-        return actor
+    def _is_a_gateway(gateway: SandboxGateway) -> PaymentGateway:
+        return gateway

@@ -1,17 +1,24 @@
-"""Reads of committed state straight from Redis. Actors write before they reply, so what is here is what was
-acknowledged; writes never take this path. Used by Serve routes and by actors that orchestrate (checkout)."""
+"""The read model: every read of committed state, straight from Redis, in one module that routes and actors share.
+Actors write before they reply, so what is here is what was acknowledged; writes never take this path (they go
+through the owning actor). Routes read through these functions and never touch Redis keys themselves.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
 from actors import keys
 from actors.routing import Router
+from domain.carts import Cart
+from domain.catalog import Offer
+from domain.orders import Order
+from domain.users import User, email_key
 
 
 class Context(Protocol):
@@ -24,6 +31,7 @@ class Context(Protocol):
     def router(self) -> Router: ...
 
 
+# -- stock and catalog ---------------------------------------------------------------------------------------
 async def stock_levels(ctx: Context, variant_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """variant_id -> {"on_hand", "reserved", "committed", "available", ...}; unknown variants are absent."""
     groups = ctx.router.group("inventory", variant_ids)
@@ -33,10 +41,14 @@ async def stock_levels(ctx: Context, variant_ids: Iterable[str]) -> dict[str, di
     for shard, raws in zip(shards, replies, strict=True):
         for variant_id, raw in zip(groups[shard], raws, strict=True):
             if raw is not None:
-                level = json.loads(raw)
-                level["available"] = level["on_hand"] - level["reserved"] - level["committed"]
-                levels[variant_id] = level
+                levels[variant_id] = _level(raw)
     return levels
+
+
+def _level(raw: str) -> dict[str, Any]:
+    level: dict[str, Any] = json.loads(raw)
+    level["available"] = level["on_hand"] - level["reserved"] - level["committed"]
+    return level
 
 
 async def products(ctx: Context, product_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -47,26 +59,119 @@ async def products(ctx: Context, product_ids: Iterable[str]) -> dict[str, dict[s
     return {pid: json.loads(raw) for pid, raw in zip(ids, raws, strict=True) if raw is not None}
 
 
-async def variant_offers(ctx: Context, wanted: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]]:
-    """(product_id, variant_id) pairs -> what a cart or checkout needs of each variant that still exists:
-    product_id, name, status, seller_id, price, sale_price, unit_price, currency, image."""
-    from domain.catalog import Product
-
+async def offers(ctx: Context, wanted: Iterable[tuple[str, str]]) -> dict[str, Offer]:
+    """(product_id, variant_id) pairs -> the offer of each variant that still exists (on sale or not)."""
     pairs = list(wanted)
     found = await products(ctx, (pid for pid, _ in pairs))
-    offers: dict[str, dict[str, Any]] = {}
+    result: dict[str, Offer] = {}
     for product_id, variant_id in pairs:
-        raw = found.get(product_id)
-        if raw is None:
-            continue
-        product = Product.from_dict(raw)
-        variant = next((v for v in product.variants if v.id == variant_id), None)
-        if variant is None:
-            continue
-        offers[variant_id] = {
-            "product_id": product.id, "variant_id": variant.id, "name": product.name, "status": product.status,
-            "seller_id": product.seller_id, "sku": variant.sku, "price": variant.price,
-            "sale_price": variant.sale_price, "unit_price": variant.unit_price, "currency": variant.currency,
-            "image": variant.images[0] if variant.images else None,
-        }
-    return offers
+        offer = Offer.find(found[product_id], variant_id) if product_id in found else None
+        if offer is not None:
+            result[variant_id] = offer
+    return result
+
+
+async def offers_and_stock(ctx: Context, wanted: Iterable[tuple[str, str]]
+                           ) -> tuple[dict[str, Offer], dict[str, int]]:
+    """The offers and each variant's available units, in one round trip to Redis."""
+    pairs = list(wanted)
+    product_ids = list(dict.fromkeys(pid for pid, _ in pairs))
+    groups = ctx.router.group("inventory", (v for _, v in pairs))
+    pipe = ctx.redis.pipeline(transaction=False)
+    if product_ids:
+        pipe.hmget(keys.PRODUCTS, product_ids)
+    for shard, variant_ids in groups.items():
+        pipe.hmget(keys.inventory_stock(shard), variant_ids)
+    replies = await pipe.execute()
+    raws = replies.pop(0) if product_ids else []
+    found = {pid: json.loads(raw) for pid, raw in zip(product_ids, raws, strict=True) if raw is not None}
+    result: dict[str, Offer] = {}
+    for product_id, variant_id in pairs:
+        offer = Offer.find(found[product_id], variant_id) if product_id in found else None
+        if offer is not None:
+            result[variant_id] = offer
+    available: dict[str, int] = {}
+    for variant_ids, levels in zip(groups.values(), replies, strict=True):
+        for variant_id, raw in zip(variant_ids, levels, strict=True):
+            available[variant_id] = max(0, _level(raw)["available"]) if raw is not None else 0
+    return result, available
+
+
+async def product_of_variant(ctx: Context, variant_id: str) -> dict[str, Any] | None:
+    product_id = await ctx.redis.hget(keys.VARIANTS, variant_id)  # type: ignore[misc]
+    return (await products(ctx, [product_id])).get(product_id) if product_id else None
+
+
+# -- shoppers: carts and orders ------------------------------------------------------------------------------
+async def cart(ctx: Context, user_id: str) -> Cart:
+    raw = await ctx.redis.hget(keys.carts(ctx.router.shard("shoppers", user_id)), user_id)  # type: ignore[misc]
+    return Cart.from_dict(json.loads(raw)) if raw else Cart(user_id)
+
+
+async def order(ctx: Context, order_id: str) -> Order | None:
+    raw = await ctx.redis.get(keys.order(order_id))
+    return None if raw is None else Order.from_dict(json.loads(raw))
+
+
+async def orders_page(ctx: Context, user_id: str | None, page: int, page_size: int) -> tuple[list[Order], int]:
+    """A page of a shopper's orders (every order when `user_id` is None), newest first, and how many there are."""
+    index = keys.ORDERS_BY_TIME if user_id is None else keys.user_orders(user_id)
+    start = (page - 1) * page_size
+    pipe = ctx.redis.pipeline(transaction=False)
+    pipe.zrevrange(index, start, start + page_size - 1)
+    pipe.zcard(index)
+    ids, total = await pipe.execute()
+    raws = await ctx.redis.mget([keys.order(i) for i in ids]) if ids else []
+    return [Order.from_dict(json.loads(raw)) for raw in raws if raw], int(total)
+
+
+# -- users and sellers ---------------------------------------------------------------------------------------
+async def user(ctx: Context, user_id: str) -> User | None:
+    raw = await ctx.redis.hget(keys.users(ctx.router.shard("users", user_id)), user_id)  # type: ignore[misc]
+    return None if raw is None else User.from_dict(json.loads(raw))
+
+
+async def user_by_email(ctx: Context, email: str) -> User | None:
+    user_id = await ctx.redis.hget(keys.USER_EMAILS, email_key(email))  # type: ignore[misc]
+    return None if user_id is None else await user(ctx, user_id)
+
+
+async def seller(ctx: Context, seller_id: str) -> dict[str, Any] | None:
+    raw = await ctx.redis.hget(keys.SELLERS, seller_id)  # type: ignore[misc]
+    return None if raw is None else json.loads(raw)
+
+
+async def sellers(ctx: Context) -> list[dict[str, Any]]:
+    return [json.loads(raw) async for _, raw in ctx.redis.hscan_iter(keys.SELLERS, count=500)]
+
+
+# -- what a checkout reads of its shopper ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class ShopperRecords:
+    idempotency: dict[str, Any] | None  # the record of this Idempotency-Key, if it was used before
+    user: User | None  # read only when asked for (a saved shipping address)
+    recent: dict[tuple[str, str], int]  # (velocity kind, subject) -> entries since the window's start
+
+
+async def shopper_records(ctx: Context, user_id: str, idempotency_key: str, with_user: bool,
+                          recent: list[tuple[str, str]], since: float) -> ShopperRecords:
+    """A checkout's reads of its shopper's records, in one round trip."""
+    pipe = ctx.redis.pipeline(transaction=False)
+    pipe.get(keys.idempotency(user_id, idempotency_key))
+    if with_user:
+        pipe.hget(keys.users(ctx.router.shard("users", user_id)), user_id)
+    for kind, subject in recent:
+        pipe.zcount(keys.velocity(kind, subject), since, "+inf")
+    replies = await pipe.execute()
+    record = replies.pop(0)
+    raw_user = replies.pop(0) if with_user else None
+    return ShopperRecords(None if record is None else json.loads(record),
+                          None if raw_user is None else User.from_dict(json.loads(raw_user)),
+                          {subject: int(count) for subject, count in zip(recent, replies, strict=True)})
+
+
+async def recent_counts(ctx: Context, subjects: list[tuple[str, str]], since: float) -> dict[tuple[str, str], int]:
+    pipe = ctx.redis.pipeline(transaction=False)
+    for kind, subject in subjects:
+        pipe.zcount(keys.velocity(kind, subject), since, "+inf")
+    return {subject: int(count) for subject, count in zip(subjects, await pipe.execute(), strict=True)}

@@ -17,16 +17,14 @@ if TYPE_CHECKING:
 # actor kind -> the setting holding its shard count (None: a single actor)
 SHARD_COUNTS: dict[str, str | None] = {
     "inventory": "inventory_shards",
-    "carts": "cart_shards",
+    "shoppers": "shopper_shards",
     "users": "user_shards",
-    "orders": "order_shards",
-    "checkout": "checkout_shards",
     "catalog": None,
-    "payments": None,
     "search_indexer": None,
 }
 
-# which key routes each kind: inventory by variant id, carts/users/checkout by user id, orders by order id
+# which key routes each kind: inventory by variant id; shoppers by user id, or by order id (an order id is
+# minted to hash to its shopper's shard, see `local_id`); users by user id
 
 
 def stable_hash(key: str) -> int:
@@ -40,6 +38,19 @@ def shard_count(settings: Settings, kind: str) -> int:
 
 def shard_of(settings: Settings, kind: str, key: str) -> int:
     return stable_hash(key) % shard_count(settings, kind)
+
+
+def local_id(settings: Settings, kind: str, shard: int, id_kind: str) -> str:
+    """A new id (`domain.ids.new_id(id_kind)`) that hashes to `shard` of `kind`: about as many tries as there
+    are shards. So a shard can mint ids for keys it will own itself (a user, or an order on its shopper's
+    shard), and anyone can route by the id alone."""
+    from domain.ids import new_id
+
+    count = shard_count(settings, kind)
+    while True:
+        candidate = new_id(id_kind)
+        if stable_hash(candidate) % count == shard:
+            return candidate
 
 
 def actor_name(kind: str, shard: int = 0) -> str:

@@ -42,6 +42,7 @@ class Changes:
         self._hash: dict[tuple[str, str], Any] = {}
         self._string: dict[str, tuple[Any, float | None]] = {}
         self._zset: dict[tuple[str, str], Any] = {}
+        self._trims: dict[str, tuple[float, int]] = {}
         self.events: list[Event] = []
 
     def hset(self, key: str, field: str, value: Any) -> None:
@@ -62,6 +63,11 @@ class Changes:
     def zrem(self, key: str, member: str) -> None:
         self._zset[(key, member)] = _DELETE
 
+    def trim_zset(self, key: str, max_score: float, ttl_seconds: int) -> None:
+        """After this batch's adds, drop the zset's members scored at or below `max_score`, and let the whole key
+        expire `ttl_seconds` after its last change (a sliding window that cannot grow without bound)."""
+        self._trims[key] = (max_score, ttl_seconds)
+
     def emit(self, type: str, **data: Any) -> None:
         self.events.append(Event(type, data))
 
@@ -69,10 +75,11 @@ class Changes:
         self._hash.update(other._hash)
         self._string.update(other._string)
         self._zset.update(other._zset)
+        self._trims.update(other._trims)
         self.events.extend(other.events)
 
     def __bool__(self) -> bool:
-        return bool(self._hash or self._string or self._zset or self.events)
+        return bool(self._hash or self._string or self._zset or self._trims or self.events)
 
     def write_to(self, pipe: Any, stream: str, maxlen: int) -> None:
         for (key, fld), value in self._hash.items():
@@ -92,6 +99,9 @@ class Changes:
                 pipe.zrem(key, member)
             else:
                 pipe.zadd(key, {member: score})
+        for key, (max_score, ttl) in self._trims.items():
+            pipe.zremrangebyscore(key, "-inf", max_score)
+            pipe.expire(key, ttl)
         for event in self.events:
             pipe.xadd(stream, event.fields(), maxlen=maxlen, approximate=True)
 

@@ -15,12 +15,9 @@ log = logging.getLogger(__name__)
 
 ACTOR_CLASSES: dict[str, str] = {
     "inventory": "actors.inventory:InventoryShard",
-    "carts": "actors.carts:CartShard",
+    "shoppers": "actors.shoppers:ShopperShard",
     "users": "actors.users:UserShard",
     "catalog": "actors.catalog:CatalogActor",
-    "payments": "actors.payments:PaymentsActor",
-    "orders": "actors.orders:OrderShard",
-    "checkout": "actors.checkout:CheckoutShard",
     "search_indexer": "actors.search_indexer:SearchIndexer",
 }
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from ulid import ULID
 
 from actors import keys
-from actors.routing import Router, shard_of
+from actors.routing import Router, local_id, shard_of
 from actors.shard import ShardActor
 from actors.store import Changes
 from config import Settings
@@ -137,11 +137,7 @@ class UserShard(ShardActor):
             raise
 
     def _local_user_id(self) -> str:
-        """A new user id that hashes to this shard (about `user_shards` tries)."""
-        while True:
-            user_id = new_id("usr")
-            if shard_of(self.settings, self.kind, user_id) == self.shard:
-                return user_id
+        return local_id(self.settings, self.kind, self.shard, "usr")
 
     async def _exists(self, user_id: str) -> bool:
         shard = shard_of(self.settings, self.kind, user_id)

@@ -91,7 +91,7 @@ def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Local
             env="test", data_dir=data_dir, redis_url=server.url, ray_namespace=f"bazaar-bench-{os.getpid()}",
             http_port=free_port(), haproxy=haproxy, jwt_secret=secrets.token_urlsafe(48),
             argon2_time_cost=1, argon2_memory_kib=8192,
-            inventory_shards=2, cart_shards=2, user_shards=2, order_shards=2, checkout_shards=2,
+            inventory_shards=2, shopper_shards=2, user_shards=2,
             register_per_minute_per_ip=1_000_000, login_attempts_per_minute=1_000_000,
             fraud_max_orders_per_user_hour=1_000_000, fraud_max_orders_per_card_hour=1_000_000,
             admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD,
@@ -183,7 +183,7 @@ def checkout(settings: Settings, plan: Plan) -> dict[str, Route]:
     with Shop(f"http://127.0.0.1:{settings.http_port}", ADMIN_EMAIL, ADMIN_PASSWORD) as shop:
         per_shopper = 1 + plan.rounds * plan.checkouts  # one warm-up checkout each
         bench = CheckoutBench(shop, plan.shoppers, stock=plan.shoppers * per_shopper * 2)
-        bench.prepare(per_shopper)
+        bench.prepare()
         routes = bench.measure(plan.rounds, plan.checkouts, plan.noops)
         print("\n  CPU per checkout (add to cart + checkout), by process, over the checkout rounds:")
         print("\n".join(cpu_budget.report(bench.cpu_rows, "checkout")), flush=True)

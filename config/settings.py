@@ -43,10 +43,8 @@ class Settings(BaseSettings):
     api_replicas: int = Field(default=1, ge=1, le=64)
 
     inventory_shards: int = Field(default=4, ge=1, le=1024)
-    cart_shards: int = Field(default=2, ge=1, le=1024)
+    shopper_shards: int = Field(default=2, ge=1, le=1024)  # carts, checkouts and orders, by shopper
     user_shards: int = Field(default=2, ge=1, le=1024)
-    order_shards: int = Field(default=2, ge=1, le=1024)
-    checkout_shards: int = Field(default=2, ge=1, le=1024)
     reservation_ttl_seconds: float = Field(default=600, gt=0)
     reservation_sweep_seconds: float = Field(default=1.0, gt=0)
     group_commit_max_batch: int = Field(default=64, ge=1, le=10000)
@@ -76,6 +74,14 @@ class Settings(BaseSettings):
     fraud_decline_total: int = Field(default=2_000_000, ge=0)
     fraud_max_orders_per_user_hour: int = Field(default=10, ge=1)
     fraud_max_orders_per_card_hour: int = Field(default=5, ge=1)
+    # card testing: past this many declined payments in an hour for a shopper, a card or a client address,
+    # further checkouts from it are declined without asking the gateway
+    fraud_max_declines_per_hour: int = Field(default=5, ge=1)  # per shopper and per card
+    fraud_max_declines_per_ip_hour: int = Field(default=30, ge=1)  # many shoppers may share an address
+
+    payment_gateway_latency_ms: float = Field(default=0, ge=0, le=60_000)  # the sandbox's simulated round trip
+    payment_token_ttl_seconds: int = Field(default=3600, ge=60, le=31 * 86400)
+    payment_tokens_per_minute: int = Field(default=20, ge=1)  # per shopper
 
     seed_products: int = Field(default=2000, ge=0)
     seed_random_seed: int = 7

@@ -122,6 +122,36 @@ class Product:
                    int(data.get("review_count", 0)))
 
 
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What a cart or a checkout needs of one variant as it is listed now."""
+
+    product_id: str
+    variant_id: str
+    name: str
+    status: str
+    seller_id: str | None
+    sku: str
+    unit_price: int  # the sale price while there is one
+    currency: str
+    image: str | None
+
+    @property
+    def on_sale(self) -> bool:
+        return self.status == "active"
+
+    @classmethod
+    def find(cls, product: dict[str, Any], variant_id: str) -> Offer | None:
+        """The offer of one variant of a stored product (its JSON), without building the whole product."""
+        for raw in product["variants"]:
+            if raw["id"] == variant_id:
+                variant = Variant.from_dict(raw)
+                return cls(product["id"], variant.id, product["name"], product["status"], product.get("seller_id"),
+                           variant.sku, variant.unit_price, variant.currency,
+                           variant.images[0] if variant.images else None)
+        return None
+
+
 # -- building and checking ---------------------------------------------------------------------------------
 def new_product(spec: dict[str, Any], seller_id: str | None, now: str, categories: Container[str],
                 product_id: str | None = None, variant_ids: list[str] | None = None) -> Product:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from ulid import ULID
 
@@ -29,6 +30,17 @@ KINDS = {
 def new_id(kind: str) -> str:
     assert kind in KINDS, f"unknown id kind {kind!r}"
     return f"{kind}_{ULID()}"
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def secret_id(kind: str) -> str:
+    """An id of the usual shape that is also unguessable: 26 random Crockford characters (130 bits from the
+    OS's CSPRNG), no timestamp, no sequence. For bearer-like ids such as payment tokens."""
+    assert kind in KINDS, f"unknown id kind {kind!r}"
+    first = secrets.choice("01234567")  # a ULID's first character is at most 7; keeps the pattern's range
+    return f"{kind}_{first}{''.join(secrets.choice(_CROCKFORD) for _ in range(25))}"
 
 
 def is_id(value: str, kind: str | None = None) -> bool:

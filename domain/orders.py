@@ -66,12 +66,13 @@ class Order:
     updated_at: str = ""
 
     @classmethod
-    def place(cls, *, held_for_review: bool, **fields: Any) -> Order:
-        """A paid-for (authorized) order: confirmed, or pending when fraud rules held it for review."""
+    def place(cls, *, held_for_review: bool, payment_status: str = "authorized", **fields: Any) -> Order:
+        """A paid-for order (authorized; "paid" when it costs nothing): confirmed, or pending when fraud rules
+        held it for review."""
         moment = now()
         status = "pending" if held_for_review else "confirmed"
         items = [line if isinstance(line, OrderLine) else OrderLine(**line) for line in fields.pop("items")]
-        order = cls(items=items, status=status, payment_status="authorized", created_at=iso(moment),
+        order = cls(items=items, status=status, payment_status=payment_status, created_at=iso(moment),
                     updated_at=iso(moment), estimated_delivery=iso(moment + timedelta(days=DELIVERY_DAYS)), **fields)
         order.history.append({"status": status, "at": order.created_at})
         return order

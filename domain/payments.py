@@ -1,6 +1,6 @@
 """Payments: the gateway interface the platform codes against, and the rules of the built-in sandbox gateway.
 
-A real gateway implements `PaymentGateway`; `actors.payments.PaymentsActor` is the sandbox one, wrapping the
+A real gateway implements `PaymentGateway`; `actors.payments.SandboxGateway` is the sandbox one, wrapping the
 `PaymentBook` below. Money is an int of minor units with its ISO currency.
 
 Idempotency: every money-moving call carries a caller-chosen key. The same key with the same arguments
@@ -43,12 +43,12 @@ def sandbox_outcome(card_number: str) -> str:
 class PaymentGateway(Protocol):
     """What the checkout saga and orders need from a gateway. Replies are JSON-able dicts (see Payment)."""
 
-    async def tokenize(self, card_number: str, exp_month: int, exp_year: int, cvc: str,
+    async def tokenize(self, customer: str, card_number: str, exp_month: int, exp_year: int, cvc: str,
                        holder_name: str | None) -> dict[str, Any]: ...
 
-    async def token_info(self, token: str) -> dict[str, Any]: ...
+    async def token_info(self, token: str, customer: str) -> CardInfo: ...
 
-    async def authorize(self, token: str, amount: int, currency: str, idempotency_key: str,
+    async def authorize(self, token: str, customer: str, amount: int, currency: str, idempotency_key: str,
                         reference: str) -> dict[str, Any]: ...
 
     async def capture(self, payment_id: str, amount: int | None, idempotency_key: str) -> dict[str, Any]: ...
@@ -62,7 +62,8 @@ class PaymentGateway(Protocol):
 
 @dataclass(frozen=True)
 class CardToken:
-    """What a token stands for. Never the card number or the cvc."""
+    """What a token stands for. Never the card number or the cvc. A token is unguessable, belongs to the
+    shopper (`customer`) who made it and nobody else, and stops working at `expires_at`."""
 
     token: str
     brand: str
@@ -73,13 +74,18 @@ class CardToken:
     holder_name: str | None
     outcome: str  # the sandbox outcome class, decided at tokenization since the number is not kept
     created_at: str
+    customer: str = ""
+    expires_at: str = ""
 
     def public(self) -> dict[str, Any]:
         return {"token": self.token, "brand": self.brand, "last4": self.last4,
-                "exp_month": self.exp_month, "exp_year": self.exp_year}
+                "exp_month": self.exp_month, "exp_year": self.exp_year, "expires_at": self.expires_at}
 
-    def info(self) -> dict[str, Any]:
-        return {**self.public(), "fingerprint": self.fingerprint}
+    def info(self) -> CardInfo:
+        return CardInfo(self.brand, self.last4, self.exp_month, self.exp_year, self.fingerprint)
+
+    def usable_by(self, customer: str, now: datetime) -> bool:
+        return self.customer == customer and (not self.expires_at or iso(now) < self.expires_at)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,6 +93,17 @@ class CardToken:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CardToken:
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class CardInfo:
+    """What a checkout may know of the card behind a token: enough for the order and the fraud rules."""
+
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    fingerprint: str  # keyed hash of the number: the same card gives the same fingerprint, across tokens
 
 
 @dataclass
@@ -211,7 +228,8 @@ class PaymentBook:
 
     def authorize(self, card: CardToken, amount: int, currency: str, key: str, reference: str,
                   now: datetime) -> Receipt:
-        request = {"token": card.token, "amount": amount, "currency": currency, "reference": reference}
+        request = {"token": card.token, "customer": card.customer, "amount": amount, "currency": currency,
+                   "reference": reference}
         return self._once("authorize", key, request,
                           lambda: Payment.authorize(card, amount, currency, reference, now))
 

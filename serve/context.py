@@ -7,6 +7,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from actors.payments import SandboxGateway
 from actors.routing import Router
 from config import Settings
 
@@ -17,13 +18,21 @@ SEARCH_DEPLOYMENT = "search"
 class Context:
     settings: Settings
     router: Router
-    redis: aioredis.Redis  # reads of committed state, rate limits; writes go through the owning actor
+    redis: aioredis.Redis  # for the read model (actors/reads.py) and rate limits; writes go through actors
     _search: Any = field(default=None, repr=False)
+    _gateway: SandboxGateway | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
         assert settings.redis_url
         return cls(settings, Router(settings), aioredis.from_url(settings.redis_url, decode_responses=True))
+
+    @property
+    def gateway(self) -> SandboxGateway:
+        """The payment gateway's client (only tokenizing happens here; payments are the checkout's)."""
+        if self._gateway is None:
+            self._gateway = SandboxGateway(self.redis, self.settings)
+        return self._gateway
 
     @property
     def search(self) -> Any:

@@ -106,9 +106,10 @@ class Shop:
         return self.http.post("/v1/cart/items", headers=account.headers,
                               json={"product_id": product["id"], "variant_id": v["id"], "quantity": quantity})
 
-    def card_token(self, card_number: str = CARD_OK) -> str:
-        r = self.http.post("/v1/payments/tokens", json={"card_number": card_number, "exp_month": 12,
-                                                        "exp_year": 2099, "cvc": "123", "holder_name": "Ada"})
+    def card_token(self, account: Account, card_number: str = CARD_OK) -> str:
+        r = self.http.post("/v1/payments/tokens", headers=account.headers,
+                           json={"card_number": card_number, "exp_month": 12, "exp_year": 2099, "cvc": "123",
+                                 "holder_name": "Ada"})
         assert r.status_code == 201, r.text
         return r.json()["token"]  # type: ignore[no-any-return]
 
@@ -117,8 +118,8 @@ class Shop:
         return {"type": "home", "street": "1 Main St", "city": "Springfield", "state": "IL",
                 "zip_code": "62701", "country": "US"}
 
-    def checkout_body(self, card_number: str = CARD_OK, **extra: Any) -> dict[str, Any]:
-        return {"shipping_address": self.address(), "payment_token": self.card_token(card_number), **extra}
+    def checkout_body(self, account: Account, card_number: str = CARD_OK, **extra: Any) -> dict[str, Any]:
+        return {"shipping_address": self.address(), "payment_token": self.card_token(account, card_number), **extra}
 
     def checkout(self, account: Account, body: dict[str, Any], key: str | None = None) -> httpx.Response:
         headers = {**account.headers, "Idempotency-Key": key or uuid.uuid4().hex}

@@ -20,20 +20,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request, Response
 from pydantic import Field, StringConstraints
 
-from actors import keys
+from actors import keys, reads
 from config import Settings
 from domain.clock import now_iso
-from domain.errors import RateLimited, Unauthorized
+from domain.errors import Unauthorized
 from domain.passwords import Passwords
 from domain.users import User, email_key
 from serve.context import Context
 from serve.deps import Ctx, client_ip
-from serve.routes.users import stored_user, user_by_email
+from serve.ratelimit import give_back_slot, take_slot
 from serve.schemas import Body
 from serve.tokens import Principal, issue_access_token, new_refresh_token, refresh_digest
 
 router = APIRouter(tags=["auth"])
-WINDOW_SECONDS = 60
 
 
 # a password is taken exactly as typed (Body trims other strings); the policy itself is in domain.passwords
@@ -66,28 +65,6 @@ def _passwords(settings: Settings) -> Passwords:
     return _hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
 
 
-async def _take_slot(ctx: Context, bucket: str, limit: int) -> None:
-    """One attempt in the bucket's current window; RateLimited once more than `limit` were taken."""
-    key = keys.rate_limit(bucket)
-    pipe = ctx.redis.pipeline(transaction=True)
-    pipe.incr(key)
-    pipe.expire(key, WINDOW_SECONDS, nx=True)
-    pipe.ttl(key)
-    count, _, ttl = await pipe.execute()
-    if count > limit:
-        retry_after = max(1, int(ttl))
-        raise RateLimited("rate_limited", f"Too many attempts; retry in {retry_after} s",
-                          {"retry_after": retry_after})
-
-
-async def _give_back_slot(ctx: Context, bucket: str) -> None:
-    """A successful login does not count; EXPIRE NX again in case the window ended in between."""
-    pipe = ctx.redis.pipeline(transaction=True)
-    pipe.decr(keys.rate_limit(bucket))
-    pipe.expire(keys.rate_limit(bucket), WINDOW_SECONDS, nx=True)
-    await pipe.execute()
-
-
 async def _issue_tokens(ctx: Context, user: User) -> dict[str, Any]:
     settings = ctx.settings
     access = issue_access_token(settings, Principal(user.id, user.role, user.seller_id))
@@ -100,7 +77,7 @@ async def _issue_tokens(ctx: Context, user: User) -> dict[str, Any]:
 
 @router.post("/v1/auth/register", status_code=201)
 async def register(body: RegisterBody, request: Request, ctx: Ctx) -> dict[str, Any]:
-    await _take_slot(ctx, f"register:{client_ip(request)}", ctx.settings.register_per_minute_per_ip)
+    await take_slot(ctx, f"register:{client_ip(request)}", ctx.settings.register_per_minute_per_ip)
     shard = ctx.router.owner("users", email_key(body.email))  # any shard may create; it mints a local id
     user = await shard.register.remote(body.email, body.password, body.first_name, body.last_name, body.phone)
     return {"user": user}
@@ -109,14 +86,14 @@ async def register(body: RegisterBody, request: Request, ctx: Ctx) -> dict[str, 
 @router.post("/v1/auth/login")
 async def login(body: LoginBody, ctx: Ctx) -> dict[str, Any]:
     bucket = f"login:{email_key(body.email)}"
-    await _take_slot(ctx, bucket, ctx.settings.login_attempts_per_minute)
-    user = await user_by_email(ctx, body.email)
+    await take_slot(ctx, bucket, ctx.settings.login_attempts_per_minute)
+    user = await reads.user_by_email(ctx, body.email)
     passwords = _passwords(ctx.settings)
     # an unknown email still pays for a hash check, so the two failures look the same from outside
     if not await asyncio.to_thread(passwords.verify, user.password_hash if user else None, body.password):
         raise Unauthorized("invalid_credentials", "The email or password is not correct")
     assert user is not None
-    await _give_back_slot(ctx, bucket)
+    await give_back_slot(ctx, bucket)
     if passwords.needs_rehash(user.password_hash):
         await ctx.router.owner("users", user.id).rehash_password.remote(user.id, body.password)
     return await _issue_tokens(ctx, user)
@@ -125,7 +102,7 @@ async def login(body: LoginBody, ctx: Ctx) -> dict[str, Any]:
 @router.post("/v1/auth/refresh")
 async def refresh(body: RefreshBody, ctx: Ctx) -> dict[str, Any]:
     raw = await ctx.redis.getdel(keys.refresh_token(refresh_digest(body.refresh_token)))
-    user = None if raw is None else await stored_user(ctx, json.loads(raw)["user_id"])
+    user = None if raw is None else await reads.user(ctx, json.loads(raw)["user_id"])
     if user is None:
         raise Unauthorized("invalid_refresh_token", "The refresh token is expired, revoked or unknown")
     return await _issue_tokens(ctx, user)  # role and seller_id as they are now, e.g. a newly approved seller

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import Field
 
-from domain.carts import Cart
+from actors import reads
 from serve import carts
 from serve.deps import Ctx, CurrentUser
 from serve.schemas import Body, Id, PathId
@@ -27,28 +27,28 @@ class SetQuantity(Body):
 
 @router.get("")
 async def get_cart(ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
-    return await carts.view(ctx, await carts.load_cart(ctx, user.user_id))
+    return await carts.view(ctx, await reads.cart(ctx, user.user_id))
 
 
 @router.post("/items")
 async def add_item(body: AddItem, ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
-    available = await carts.purchasable(ctx, body.product_id, body.variant_id)
-    cart = await carts.cart_owner(ctx, user.user_id).add_item.remote(
-        user.user_id, body.product_id, body.variant_id, body.quantity, available)
-    return await carts.view(ctx, Cart.from_dict(cart))
+    known = await carts.purchasable(ctx, body.product_id, body.variant_id)
+    cart = await carts.shopper(ctx, user.user_id).add_item.remote(
+        user.user_id, body.product_id, body.variant_id, body.quantity, known[1][body.variant_id])
+    return await carts.view(ctx, cart, known)
 
 
 @router.patch("/items/{variant_id}")
 async def set_quantity(variant_id: PathId, body: SetQuantity, ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
-    current = await carts.load_cart(ctx, user.user_id)
-    line = current.lines.get(variant_id)
-    available = await carts.purchasable(ctx, line.product_id, variant_id) if line and body.quantity else 0
-    cart = await carts.cart_owner(ctx, user.user_id).set_quantity.remote(
-        user.user_id, variant_id, body.quantity, available)
-    return await carts.view(ctx, Cart.from_dict(cart))
+    line = (await reads.cart(ctx, user.user_id)).lines.get(variant_id)
+    known = await carts.purchasable(ctx, line.product_id, variant_id) if line and body.quantity else None
+    available = known[1][variant_id] if known else 0
+    cart = await carts.shopper(ctx, user.user_id).set_quantity.remote(user.user_id, variant_id, body.quantity,
+                                                                      available)
+    return await carts.view(ctx, cart, known)
 
 
 @router.delete("/items/{variant_id}")
 async def remove_item(variant_id: PathId, ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
-    cart = await carts.cart_owner(ctx, user.user_id).remove_item.remote(user.user_id, variant_id)
-    return await carts.view(ctx, Cart.from_dict(cart))
+    cart = await carts.shopper(ctx, user.user_id).remove_item.remote(user.user_id, variant_id)
+    return await carts.view(ctx, cart)

@@ -1,4 +1,4 @@
-"""POST /v1/checkout: parse, authorize, hand the saga to the shopper's checkout shard."""
+"""POST /v1/checkout: parse, authorize, hand the saga to the shopper's shard (actors/checkout.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import hashlib
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import Field, model_validator
 
-from serve.deps import Ctx, CurrentUser
+from domain.checkout import CheckoutRequest
+from serve.deps import Ctx, CurrentUser, client_ip
 from serve.routes.users import AddressBody
 from serve.schemas import Body, Id
 
@@ -33,11 +34,11 @@ class CheckoutBody(Body):
 
 
 @router.post("/v1/checkout", status_code=201)
-async def checkout(body: CheckoutBody, idempotency_key: IdempotencyKey, response: Response, ctx: Ctx,
-                   user: CurrentUser) -> dict[str, Any]:
-    request = body.model_dump()
-    request_hash = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
-    result = await ctx.router.owner("checkout", user.user_id).checkout.remote(
-        user.user_id, idempotency_key, request, request_hash)
-    response.status_code = result["status"]
-    return {"order": result["order"]}
+async def checkout(body: CheckoutBody, idempotency_key: IdempotencyKey, request: Request, response: Response,
+                   ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
+    fields = body.model_dump()
+    request_hash = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+    result = await ctx.router.owner("shoppers", user.user_id).checkout.remote(
+        user.user_id, idempotency_key, CheckoutRequest(**fields), request_hash, client_ip(request))
+    response.status_code = 201 if result.created else 200
+    return {"order": result.order}

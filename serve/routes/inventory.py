@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import Field
 
-from actors import keys
-from actors.reads import products, stock_levels
+from actors import reads
 from domain.catalog import CatalogUser, Product, ensure_can_edit
 from domain.errors import NotFound
 from serve.context import Context
@@ -25,8 +24,7 @@ class Adjustment(Body):
 
 
 async def _authorize(ctx: Context, user: Principal, variant_id: str) -> None:
-    product_id = await ctx.redis.hget(keys.VARIANTS, variant_id)
-    product = (await products(ctx, [product_id])).get(product_id) if product_id else None
+    product = await reads.product_of_variant(ctx, variant_id)
     if product is None:
         raise NotFound("not_found", "No such variant", {"variant_id": variant_id})
     ensure_can_edit(Product.from_dict(product), CatalogUser(user.role, user.seller_id))
@@ -40,7 +38,7 @@ def _levels(level: dict[str, Any]) -> dict[str, Any]:
 @router.get("/{variant_id}")
 async def get_levels(variant_id: PathId, ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
     await _authorize(ctx, user, variant_id)
-    level = (await stock_levels(ctx, [variant_id])).get(variant_id)
+    level = (await reads.stock_levels(ctx, [variant_id])).get(variant_id)
     if level is None:
         raise NotFound("not_found", "No stock record for this variant", {"variant_id": variant_id})
     return _levels(level)

@@ -1,6 +1,7 @@
-"""Card tokenization. No login needed, like a real gateway's client-side tokenization: the card number goes
-straight to the gateway's tokenize call and only the token comes back. The number and cvc are `SecretStr`
-here so no repr, log line or error detail can show them; validation messages name the field, never the value.
+"""Card tokenization, for a signed-in shopper. The card number goes straight to the gateway's tokenize call and
+only the token comes back; the token works only for this shopper, until it expires. The number and cvc are
+`SecretStr` here so no repr, log line or error detail can show them; validation messages name the field, never
+the value. Tokenizing is rate limited per shopper (card testing tries many numbers).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import Field, SecretStr
 
-from serve.deps import Ctx
+from serve.deps import Ctx, CurrentUser
+from serve.ratelimit import take_slot
 from serve.schemas import Body
 
 router = APIRouter(tags=["payments"])
@@ -25,10 +27,9 @@ class CardBody(Body):
 
 
 @router.post("/v1/payments/tokens", status_code=201)
-async def create_token(body: CardBody, ctx: Ctx) -> dict[str, Any]:
-    """201 `{"token", "brand", "last4", "exp_month", "exp_year"}`; 422 `invalid_card` (Luhn, expiry, cvc)."""
-    gateway = ctx.router.handle("payments")
-    card: dict[str, Any] = await gateway.tokenize.remote(
-        body.card_number.get_secret_value(), body.exp_month, body.exp_year, body.cvc.get_secret_value(),
-        body.holder_name or None)
-    return card
+async def create_token(body: CardBody, ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
+    """201 `{"token", "brand", "last4", "exp_month", "exp_year", "expires_at"}`; 422 `invalid_card` (Luhn,
+    expiry, cvc); 429 `rate_limited`."""
+    await take_slot(ctx, f"card-tokens:{user.user_id}", ctx.settings.payment_tokens_per_minute)
+    return await ctx.gateway.tokenize(user.user_id, body.card_number.get_secret_value(), body.exp_month,
+                                      body.exp_year, body.cvc.get_secret_value(), body.holder_name or None)

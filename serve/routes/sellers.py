@@ -3,13 +3,12 @@ login) carries the seller role and seller_id."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import Field
 
-from actors import keys
+from actors import reads
 from domain.errors import NotFound
 from serve.context import Context
 from serve.deps import AdminUser, Ctx, CurrentUser
@@ -25,10 +24,10 @@ class SellerApplicationBody(Body):
 
 
 async def _seller_record(ctx: Context, seller_id: str) -> dict[str, Any]:
-    raw = await ctx.redis.hget(keys.SELLERS, seller_id)  # type: ignore[misc]
-    if raw is None:
+    seller = await reads.seller(ctx, seller_id)
+    if seller is None:
         raise NotFound("seller_not_found", "No such seller", {"seller_id": seller_id})
-    return json.loads(raw)
+    return seller
 
 
 @router.post("/v1/sellers", status_code=201)
@@ -48,7 +47,7 @@ async def my_application(me: CurrentUser, ctx: Ctx) -> dict[str, Any]:
 @router.get("/v1/admin/sellers")
 async def list_sellers(admin: AdminUser, ctx: Ctx,
                        status: Literal["pending", "approved"] | None = None) -> dict[str, Any]:
-    sellers = [json.loads(raw) async for _, raw in ctx.redis.hscan_iter(keys.SELLERS, count=500)]
+    sellers = await reads.sellers(ctx)
     items = sorted((s for s in sellers if status is None or s["status"] == status), key=lambda s: s["created_at"])
     return {"items": items}
 

@@ -3,15 +3,14 @@ every change goes through the user's shard actor."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from actors import keys
+from actors import reads
 from domain.errors import NotFound
-from domain.users import AddressType, User, email_key
+from domain.users import AddressType, User
 from serve.context import Context
 from serve.deps import Ctx, CurrentUser
 from serve.schemas import Body
@@ -20,18 +19,8 @@ router = APIRouter(tags=["users"])
 
 
 # -- reads of committed users (also used by auth and sellers) -----------------------------------------
-async def stored_user(ctx: Context, user_id: str) -> User | None:
-    raw = await ctx.redis.hget(keys.users(ctx.router.shard("users", user_id)), user_id)  # type: ignore[misc]
-    return None if raw is None else User.from_dict(json.loads(raw))
-
-
-async def user_by_email(ctx: Context, email: str) -> User | None:
-    user_id = await ctx.redis.hget(keys.USER_EMAILS, email_key(email))  # type: ignore[misc]
-    return None if user_id is None else await stored_user(ctx, user_id)
-
-
 async def own_user(ctx: Context, user_id: str) -> User:
-    user = await stored_user(ctx, user_id)
+    user = await reads.user(ctx, user_id)
     if user is None:
         raise NotFound("user_not_found", "This account no longer exists")
     return user

@@ -16,7 +16,7 @@ def test_a_flash_sale_of_25_units_to_100_shoppers_never_oversells(shop: Shop) ->
     shoppers = [shop.register() for _ in range(100)]
     for shopper in shoppers:
         assert shop.add_to_cart(shopper, product).status_code == 200
-    bodies = [shop.checkout_body() for _ in shoppers]
+    bodies = [shop.checkout_body(s) for s in shoppers]
 
     async def rush() -> list[httpx.Response]:
         limits = httpx.Limits(max_connections=100)

@@ -117,7 +117,7 @@ def test_what_shoppers_buy_rises_in_the_popularity_sort(shop: Shop) -> None:
     eventually(shop, lambda r: r["total"] == 2, q=word)
     buyer = shop.register()
     assert shop.add_to_cart(buyer, favourite, quantity=2).status_code == 200
-    assert shop.checkout(buyer, shop.checkout_body()).status_code == 201
+    assert shop.checkout(buyer, shop.checkout_body(buyer)).status_code == 201
     eventually(shop, lambda r: ids(r) == [favourite["id"], plain["id"]], q=word, sort="popularity")
 
 

@@ -20,7 +20,7 @@ def test_a_full_stop_and_start_loses_nothing_acknowledged(shop: Shop, settings: 
     variant_id = product["variants"][0]["id"]
     buyer, browser = shop.register(), shop.register()
     shop.add_to_cart(buyer, product, quantity=2)
-    order = shop.checkout(buyer, shop.checkout_body()).json()["order"]
+    order = shop.checkout(buyer, shop.checkout_body(buyer)).json()["order"]
     assert shop.add_to_cart(browser, product, quantity=3).status_code == 200
     inventory = Router(settings).owner("inventory", variant_id)
     ray.get(inventory.reserve.remote("rsv-held-across-restart", {variant_id: 1}, 3600))
@@ -47,4 +47,4 @@ def test_a_full_stop_and_start_loses_nothing_acknowledged(shop: Shop, settings: 
     assert held["status"] == "held"
     # and the restarted shop still sells
     shop.add_to_cart(buyer_again, product)
-    assert shop.checkout(buyer_again, shop.checkout_body()).status_code == 201
+    assert shop.checkout(buyer_again, shop.checkout_body(buyer_again)).status_code == 201

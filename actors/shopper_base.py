@@ -1,0 +1,150 @@
+"""What every part of the shopper shard shares (actors/shoppers.py): its state, loading on first use, how carts and
+orders are persisted, order ids and numbers, and the calls to the inventory shards."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import redis.asyncio as aioredis
+
+from actors import keys
+from actors.coalesce import Coalescer
+from actors.payments import SandboxGateway
+from actors.routing import Router, local_id
+from actors.shard import ShardActor
+from actors.store import Changes, dumps
+from config import Settings
+from domain.carts import Cart
+from domain.checkout import Saga
+from domain.errors import DomainError
+from domain.fraud import FraudRules
+from domain.inventory import Reservation
+from domain.orders import Order
+from domain.pricing import PricingRules
+from domain.serial import decode
+
+if TYPE_CHECKING:
+    from actors.checkout import Attempt
+
+ORDER_NUMBER_START = 100000
+ORDER_NUMBER_BLOCK = 100  # order numbers a shard takes from the shared sequence at a time (gaps after a restart)
+
+Sell = tuple[str, dict[str, int]]
+
+
+class ShopperBase(ShardActor):
+    kind = "shoppers"
+
+    def __init__(self, settings: Settings, shard: int) -> None:
+        self.router = Router(settings)
+        self.carts: dict[str, Cart] = {}
+        self.orders: dict[str, Order] = {}
+        self.sagas: dict[str, Saga] = {}
+        self._gateway: SandboxGateway | None = None
+        self._sellers: dict[int, Coalescer[Sell, Reservation]] = {}
+        self._numbers: list[int] = []  # the rest of this shard's block of order numbers, next last
+        self._busy: dict[str, asyncio.Future[None]] = {}  # order id -> the change in progress on it
+        self._attempts: dict[str, Attempt] = {}  # user id -> the checkout running for that shopper
+        self.pricing = PricingRules.from_settings(settings)
+        self.fraud = FraudRules.from_settings(settings)
+        super().__init__(settings, shard)
+
+    def load(self, client: Any) -> None:
+        """Unfinished sagas now (recovery needs them); carts and orders on first use. After a failed write the
+        cached carts and orders are dropped so memory equals Redis again."""
+        self.sagas = {sid: decode(raw, Saga) for sid, raw in client.hscan_iter(keys.sagas(self.shard), count=1000)}
+        self.carts, self.orders = {}, {}
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        """For the read model (actors/reads.py): committed state, read from Redis."""
+        return self.store.redis
+
+    @property
+    def gateway(self) -> SandboxGateway:
+        if self._gateway is None:
+            self._gateway = SandboxGateway(self.store.redis, self.settings)
+        return self._gateway
+
+    # -- loading on first use ---------------------------------------------------------------------------------
+    async def _cart(self, user_id: str) -> Cart:
+        cart = self.carts.get(user_id)
+        if cart is None:
+            raw = await self.store.redis.hget(keys.carts(self.shard), user_id)  # type: ignore[misc]
+            cart = self.carts.setdefault(user_id, Cart.from_dict(json.loads(raw)) if raw else Cart(user_id))
+        return cart
+
+    async def _order(self, order_id: str) -> Order | None:
+        order = self.orders.get(order_id)
+        if order is None:
+            raw = await self.store.redis.get(keys.order(order_id))
+            if raw is not None:
+                order = self.orders.setdefault(order_id, Order.from_dict(json.loads(raw)))
+        return order
+
+    # -- persistence -------------------------------------------------------------------------------------------
+    def _save_cart(self, cart: Cart, changes: Changes, event: str, **data: Any) -> Cart:
+        changes.hset(keys.carts(self.shard), cart.user_id, dumps(cart.to_dict()))
+        changes.emit(event, user_id=cart.user_id, **data)
+        return cart
+
+    def _save_order(self, order: Order, changes: Changes, event: str, **data: Any) -> dict[str, Any]:
+        self.orders[order.id] = order
+        changes.set(keys.order(order.id), dumps(order.to_dict()))
+        changes.emit(event, order_id=order.id, user_id=order.user_id, status=order.status,
+                     payment_status=order.payment_status, **data)
+        return order.view()
+
+    # -- ids -----------------------------------------------------------------------------------------------------
+    def _new_order_id(self) -> str:
+        return local_id(self.settings, self.kind, self.shard, "ord")
+
+    async def _order_number(self) -> str:
+        """A human order number, unique across shards: blocks of the shared sequence, one round trip per block."""
+        if not self._numbers:
+            end = int(await self.store.redis.incrby(keys.ORDER_NUMBER_SEQ, ORDER_NUMBER_BLOCK))
+            if not self._numbers:  # another checkout may have refilled it while we waited
+                self._numbers = list(range(end, end - ORDER_NUMBER_BLOCK, -1))
+        return f"BZ-{ORDER_NUMBER_START + self._numbers.pop()}"
+
+    # -- the inventory shards -----------------------------------------------------------------------------------
+    def _seller(self, shard: int) -> Coalescer[Sell, Reservation]:
+        """Sales bound for one inventory shard from all of this shard's checkouts travel together."""
+        coalescer = self._sellers.get(shard)
+        if coalescer is None:
+            handle = self.router.handle("inventory", shard)
+            coalescer = Coalescer(lambda items: handle.reserve_many.remote(items, None, True))
+            self._sellers[shard] = coalescer
+        return coalescer
+
+    async def _release(self, reservations: list[dict[str, Any]]) -> None:
+        """Give back every reservation listed ({"id", "variant_ids"}), one call per inventory shard; refusals
+        are raised (a shipped reservation cannot be released)."""
+        by_shard: dict[int, list[str]] = {}
+        for reservation in reservations:
+            by_shard.setdefault(self.router.shard("inventory", reservation["variant_ids"][0]), []).append(
+                reservation["id"])
+        replies = await asyncio.gather(*(self.router.handle("inventory", shard).release_many.remote(ids)
+                                         for shard, ids in by_shard.items()))
+        for result in (r for reply in replies for r in reply):
+            if isinstance(result, DomainError):
+                raise result
+
+    # -- one change at a time per order ---------------------------------------------------------------------------
+    @asynccontextmanager
+    async def _one_at_a_time(self, order_id: str) -> AsyncIterator[None]:
+        """Changes to one order that call other actors first (release, void, ship) run one after another; the
+        entry is removed when its change ends, so nothing grows with the number of orders."""
+        while (running := self._busy.get(order_id)) is not None:
+            await asyncio.shield(running)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._busy[order_id] = done
+        try:
+            yield
+        finally:
+            del self._busy[order_id]
+            done.set_result(None)

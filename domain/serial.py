@@ -1,0 +1,17 @@
+"""Typed records to JSON and back (msgspec: dataclasses, nested, checked against their annotations on the way in)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+
+def encode(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def decode(raw: str | bytes, into: type[T]) -> T:
+    return msgspec.json.decode(raw, type=into)

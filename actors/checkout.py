@@ -104,9 +104,13 @@ class CheckoutSaga(ShopperBase):
         cart = await self._cart(user_id)
         since = epoch() - VELOCITY_WINDOW_SECONDS
         subjects = [("user", user_id), ("declined-user", user_id), ("declined-ip", client_ip)]
-        (offers, available), records = await asyncio.gather(
+        stock, records, card = await asyncio.gather(  # three round trips at once; errors count in this order:
             reads.offers_and_stock(self, ((ln.product_id, v) for v, ln in cart.lines.items())),
-            reads.shopper_records(self, user_id, key, request.shipping_address_id is not None, subjects, since))
+            reads.shopper_records(self, user_id, key, request.shipping_address_id is not None, subjects, since),
+            self._card(request.payment_token, user_id), return_exceptions=True)
+        if isinstance(stock, BaseException) or isinstance(records, BaseException):
+            raise stock if isinstance(stock, BaseException) else records  # type: ignore[misc]
+        offers, available = stock
         record = records.idempotency
         if record is not None:
             if record["request_hash"] != request_hash:
@@ -130,7 +134,8 @@ class CheckoutSaga(ShopperBase):
         if short:
             raise Conflict("out_of_stock", "Not enough stock for some items", {"items": short})
         address = self._address(request, records.user)
-        card = await self._card(request.payment_token, user_id)
+        if isinstance(card, BaseException):  # a replay above needs no token: it may have expired since
+            raise card
         card_counts = await reads.recent_counts(self, [("card", card.fingerprint), ("declined-card", card.fingerprint)],
                                                 since)
         recent = {**records.recent, **card_counts}

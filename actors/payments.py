@@ -87,9 +87,13 @@ class SandboxGateway:
         return (await self._card(token, customer)).info()
 
     async def _card(self, token: str, customer: str) -> CardToken:
+        raw = await self.redis.get(keys.payment_token(token)) if isinstance(token, str) else None
+        return self._usable(raw, customer)
+
+    @staticmethod
+    def _usable(raw: str | None, customer: str) -> CardToken:
         """The token's card if `customer` may use it now. Unknown, expired and someone else's tokens are refused
         alike, so a caller learns nothing about tokens that are not theirs."""
-        raw = await self.redis.get(keys.payment_token(token)) if isinstance(token, str) else None
         card = None if raw is None else CardToken.from_dict(json.loads(raw))
         if card is None or not card.usable_by(customer, now()):
             raise NotFound("invalid_payment_token", "No such payment token")
@@ -100,13 +104,16 @@ class SandboxGateway:
                         reference: str) -> dict[str, Any]:
         """The payment, authorized or declined (a decline is a result, not an error)."""
         await self._round_trip()
-        recorded = await self.redis.get(keys.payment_idempotency(f"authorize:{idempotency_key}"))
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(keys.payment_token(token))
+        pipe.get(keys.payment_idempotency(f"authorize:{idempotency_key}"))
+        raw_card, recorded = await pipe.execute()
         if recorded is None:
-            card = await self._card(token, customer)
+            card = self._usable(raw_card, customer)
         else:  # a replay is answered from its record (the token may have expired since): only ids are compared
             card = CardToken(token, "", "", 0, 0, "", None, "", "", customer)
         return await self._once("authorize", idempotency_key, None, lambda book: book.authorize(
-            card, amount, currency, idempotency_key, reference, now()))
+            card, amount, currency, idempotency_key, reference, now()), recorded)
 
     async def capture(self, payment_id: str, amount: int | None, idempotency_key: str,
                       currency: str | None = None) -> dict[str, Any]:
@@ -134,15 +141,20 @@ class SandboxGateway:
 
     # -- one call, once -------------------------------------------------------------------------------
     async def _once(self, operation: str, key: str, payment_id: str | None,
-                    act: Callable[[PaymentBook], Receipt]) -> dict[str, Any]:
+                    act: Callable[[PaymentBook], Receipt], recorded: str | None = None) -> dict[str, Any]:
         """Apply a PaymentBook rule to the payment as stored, and store the outcome only if neither the payment
-        nor the idempotency key changed meanwhile; otherwise read again and re-apply."""
+        nor the idempotency key changed meanwhile; otherwise read again and re-apply. A new payment (no
+        `payment_id`) needs only the idempotency record read, which the caller may have read already."""
         scoped = f"{operation}:{key}"
-        for _ in range(CONFLICT_RETRIES):
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.get(keys.payment_idempotency(scoped))
-            pipe.hget(keys.PAYMENTS, payment_id or "")
-            recorded, current = await pipe.execute()
+        current: str | None = None
+        for attempt in range(CONFLICT_RETRIES):
+            if payment_id is not None:
+                pipe = self.redis.pipeline(transaction=False)
+                pipe.get(keys.payment_idempotency(scoped))
+                pipe.hget(keys.PAYMENTS, payment_id)
+                recorded, current = await pipe.execute()
+            elif attempt:
+                recorded = await self.redis.get(keys.payment_idempotency(scoped))
             book = PaymentBook({payment_id: Payment.from_dict(json.loads(current))} if current and payment_id else {},
                                {scoped: json.loads(recorded)} if recorded else {})
             receipt = act(book)  # a replay returns the recorded result; a broken rule raises, changing nothing
@@ -152,7 +164,7 @@ class SandboxGateway:
             events = [Event(type, data) for type, data in receipt.events]
             written = await self._write(
                 keys=[keys.PAYMENTS, keys.payment_idempotency(scoped), self.stream],
-                args=[payment.id, current if payment_id else "", dumps(payment.to_dict()), dumps(receipt.record[1]),
+                args=[payment.id, current or "", dumps(payment.to_dict()), dumps(receipt.record[1]),
                       IDEMPOTENCY_DAYS * 86400, self.maxlen,
                       *(value for event in events for value in event.fields().values())])
             if int(written[0]) == 1:

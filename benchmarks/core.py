@@ -105,7 +105,7 @@ def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Local
             for name, leaf in (("CONFIG_FILE_LOC", "haproxy.cfg"), ("SOCKET_PATH", "admin.sock"),
                                ("SERVER_STATE_BASE", ""), ("SERVER_STATE_FILE", "server-state")):
                 os.environ[f"RAY_SERVE_HAPROXY_{name}"] = str(data_dir / "hp" / leaf)
-        ray.init(num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,
+        ray.init(address="local", num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,
                  log_to_driver=False, configure_logging=False)
         try:
             yield settings, server

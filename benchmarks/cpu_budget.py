@@ -37,8 +37,11 @@ def _label(pid: int, cmdline: str, comm: str) -> str:
     return comm
 
 
-def snapshot() -> dict[int, Sample]:
-    samples: dict[int, Sample] = {}
+def snapshot(root: int | None = None) -> dict[int, Sample]:
+    """CPU seconds so far of this process and everything it started (Ray's processes, actors, redis-server,
+    HAProxy), not of other programs on a shared machine. `root`: another tree's root pid."""
+    root = os.getpid() if root is None else root
+    found: dict[int, tuple[int, str, str, float]] = {}  # pid -> (parent, cmdline, comm, cpu seconds)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -49,8 +52,14 @@ def snapshot() -> dict[int, Sample]:
             continue
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-        samples[int(entry.name)] = Sample(_label(int(entry.name), cmdline, comm), cpu)
+        found[int(entry.name)] = (int(fields[1]), cmdline, comm, (int(fields[11]) + int(fields[12])) / TICKS)
+    samples: dict[int, Sample] = {}
+    for pid, (_, cmdline, comm, cpu) in found.items():
+        ancestor, hops = pid, 0
+        while ancestor not in (root, 0, 1) and ancestor in found and hops < 64:
+            ancestor, hops = found[ancestor][0], hops + 1
+        if ancestor == root:
+            samples[pid] = Sample(_label(pid, cmdline, comm), cpu)
     return samples
 
 

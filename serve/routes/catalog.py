@@ -26,10 +26,10 @@ SpecValue = str | int | float | bool
 _bearer = HTTPBearer(auto_error=False)
 
 
-def optional_user(ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-                  ) -> Principal | None:
+async def optional_user(ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+                        ) -> Principal | None:
     """Browsing needs no login; a token, when sent, must be valid and lets owners see their hidden listings."""
-    return None if credentials is None else current_user(ctx, credentials)
+    return None if credentials is None else await current_user(ctx, credentials)
 
 
 MaybeUser = Annotated[Principal | None, Depends(optional_user)]

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 N ?= 1000000
 
-.PHONY: install run test lint unit bench bench-deps bench-search catalog search-index clean system-deps
+.PHONY: install run test lint unit bench bench-deps bench-search catalog search-index audit chaos clean system-deps
 
 install: system-deps $(STAMP)
 
@@ -54,6 +54,14 @@ catalog: install
 # search at N products (default 1,000,000): index build, latency in-process and through HTTP, PostgreSQL baseline
 bench-search: install bench-deps
 	$(BIN)/python -m benchmarks.search --products $(N)
+
+# read-only check of every invariant of a live shop (REDIS_URL, else the Redis `make run` starts); exit 1 on violations
+audit: install
+	$(BIN)/python -m pipelines.audit
+
+# checkout traffic while actor processes, the API replica and redis-server are killed; then the audit (loopback only)
+chaos: install
+	$(BIN)/python -m tests.chaos
 
 search-index: install
 	$(BIN)/python -m pipelines.search_index rebuild

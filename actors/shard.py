@@ -17,9 +17,11 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from redis.exceptions import RedisError
+
 from actors.store import Changes, Store
 from config import Settings
-from domain.errors import DomainError
+from domain.errors import DomainError, Unavailable
 
 T = TypeVar("T")
 Command = Callable[[Changes], T]
@@ -38,6 +40,7 @@ class ShardActor:
         self._pending: list[tuple[Command[Any], asyncio.Future[Any]]] = []
         self._wakeup: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._stale = False  # a commit failed: memory must be reloaded from Redis before the next command
         self.batches = 0
         self.commands = 0
         client = self.store.sync_client()
@@ -78,6 +81,11 @@ class ShardActor:
                 await self._apply(batch)
 
     async def _apply(self, batch: list[tuple[Command[Any], asyncio.Future[Any]]]) -> None:
+        if self._stale and not await self._try_reload():
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(Unavailable("store_unavailable", "The store is not answering; retry"))
+            return
         changes = Changes()
         outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
         for command, future in batch:
@@ -91,11 +99,15 @@ class ShardActor:
         try:
             await self.store.commit(changes)
         except Exception as exc:
+            # Memory is now ahead of Redis (or, if the connection broke after EXEC, maybe not): nothing of this
+            # batch is acknowledged, and nothing more is applied until memory is reloaded from Redis.
             log.exception("commit failed in %s-%s; reloading from Redis", self.kind, self.shard)
-            await asyncio.to_thread(self._reload)
+            self._stale = True
             for future, _, _ in outcomes:
                 if not future.done():
-                    future.set_exception(exc)
+                    future.set_exception(Unavailable("store_unavailable", "The store did not take the change; "
+                                                     "retry") if isinstance(exc, RedisError) else exc)
+            await self._try_reload()
             return
         self.batches += 1
         self.commands += len(batch)
@@ -106,6 +118,15 @@ class ShardActor:
                 future.set_result(value)
             else:
                 future.set_exception(value)
+
+    async def _try_reload(self) -> bool:
+        try:
+            await asyncio.to_thread(self._reload)
+        except Exception:
+            log.warning("reload of %s-%s failed; the next command tries again", self.kind, self.shard, exc_info=True)
+            return False
+        self._stale = False
+        return True
 
     def _reload(self) -> None:
         client = self.store.sync_client()

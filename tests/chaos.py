@@ -1,0 +1,292 @@
+"""Chaos: checkout traffic from careful clients while processes die, then the whole store is audited.
+
+    python -m tests.chaos                       # `make chaos`: every scenario, on a shop of its own
+    python -m tests.chaos --quick --seed 7      # fewer shoppers
+
+Each scenario runs a small flash sale (two SKUs on different inventory shards, fewer units than buyers) through
+HTTP. Every shopper checks out once with its own Idempotency-Key and retries that same request until it gets a
+definitive answer (201/200 order, 409 sold out), as a well-behaved client does. Meanwhile the scenario kills,
+one after another: the worker process of a state-owning actor (SIGKILL, or `ray.kill` where named so), the API
+replica's process, or redis-server itself (SIGKILL, then started again from its AOF, as a supervisor would).
+Afterwards it waits for recovery to settle and checks: every acknowledged order exists (lost), no SKU sold more
+than its stock (oversold), nobody has two orders or two live payments for one (double-charged), no unit is
+committed without an order or held without a checkout (leaked units), and every invariant of the whole store
+(pipelines/audit.py). Loopback only; deterministic for a seed (which victim, when).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import ray
+
+from actors.routing import Router
+from config import Settings
+from domain.audit import Violation
+from pipelines import audit
+from serve.local_redis import LocalRedis
+from tests.shop import Account, Shop
+from tests.support import wait_until
+
+DEFINITIVE = {200, 201, 409}
+SCENARIOS: dict[str, list[str]] = {  # scenario -> victims, killed in this order about a second apart
+    "inventory shard (SIGKILL x2)": ["inventory", "inventory"],
+    "shopper shard (SIGKILL x2)": ["shoppers", "shoppers"],
+    "shopper shard (ray.kill)": ["shoppers:ray.kill"],
+    "users + catalog (SIGKILL)": ["users", "catalog"],
+    "API replica (SIGKILL)": ["api"],
+    "redis-server (SIGKILL, restart from AOF)": ["redis"],
+    "all of them in a row": ["shoppers", "inventory", "redis", "api", "shoppers"],
+}
+QUICK = ["shopper shard (SIGKILL x2)", "inventory shard (SIGKILL x2)", "redis-server (SIGKILL, restart from AOF)"]
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    requests: int = 0
+    acknowledged: int = 0
+    sold_out: int = 0
+    lost: int = 0
+    oversold: int = 0
+    double_charged: int = 0
+    leaked_units: int = 0
+    recovery_seconds: float = 0.0
+    unexpected: Counter[int] = field(default_factory=Counter)  # non-definitive statuses seen (0: no connection)
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.lost or self.oversold or self.double_charged or self.leaked_units or self.violations
+                    or any(status >= 500 and status != 503 for status in self.unexpected))
+
+
+class Chaos:
+    def __init__(self, shop: Shop, settings: Settings, redis_server: LocalRedis, seed: int = 20261203) -> None:
+        self.shop = shop
+        self.settings = settings
+        self.redis_server = redis_server
+        self.rng = random.Random(seed)
+        self.router = Router(settings)
+
+    # -- the victims -----------------------------------------------------------------------------------------
+    def kill(self, victim: str, variant_ids: list[str]) -> None:
+        kind, _, how = victim.partition(":")
+        if kind == "redis":
+            process = self.redis_server.process
+            assert process is not None
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            time.sleep(0.5)  # a supervisor notices and starts it again, from the AOF
+            self.redis_server.start()
+            return
+        if kind == "api":
+            os.kill(self._api_replica_pid(), signal.SIGKILL)
+            return
+        if kind == "inventory":
+            handle = self.router.owner("inventory", self.rng.choice(variant_ids))
+        else:
+            handle = self.router.handle(kind, self.rng.randrange(self._count(kind)))
+        if how == "ray.kill":
+            ray.kill(handle, no_restart=False)
+        else:  # the process of the actor as it is now (it may still be coming back from the last kill)
+            os.kill(wait_until(lambda: ray.get(handle.ready.remote(), timeout=10), 60)["pid"], signal.SIGKILL)
+
+    def _count(self, kind: str) -> int:
+        from actors.routing import shard_count
+
+        return shard_count(self.settings, kind)
+
+    @staticmethod
+    def _api_replica_pid() -> int:
+        """The API replica's worker process: a descendant of this process (the driver that started Ray)."""
+        from benchmarks.cpu_budget import snapshot
+
+        pids = [pid for pid, sample in snapshot().items() if sample.label == "ray::ServeReplica:bazaar:api"]
+        assert pids, "no API replica process found under this driver"
+        return pids[0]
+
+    # -- one scenario ----------------------------------------------------------------------------------------
+    def run(self, scenario: str, victims: list[str], shoppers: int, stock: int = 0) -> Outcome:
+        stock = stock or max(2, shoppers // 3)  # per SKU: two SKUs together sell out before the buyers do
+        outcome = Outcome(scenario)
+        self._until_answered(lambda: self.shop.http.get("/readyz"))  # the last scenario's victims are back
+        products = self._products(stock)
+        variant_ids = [p["variants"][0]["id"] for p in products]
+        buyers = self._buyers(shoppers, products)
+        answers: dict[str, httpx.Response] = {}
+        last_kill = [0.0]
+        first_answer_after_kill: list[float] = []
+        lock = threading.Lock()
+
+        def buy(account: Account, body: dict[str, Any]) -> None:
+            headers = {**account.headers, "Idempotency-Key": uuid.uuid4().hex}
+            deadline = time.monotonic() + 180
+            with httpx.Client(base_url=self.shop.base_url, timeout=60) as client:
+                while time.monotonic() < deadline:
+                    sent = time.monotonic()
+                    try:
+                        r = client.post("/v1/checkout", json=body, headers=headers)
+                        status = r.status_code
+                    except httpx.TransportError:
+                        r, status = None, 0
+                    with lock:
+                        outcome.requests += 1
+                        if status in DEFINITIVE and r is not None:
+                            answers[account.user["id"]] = r
+                            if last_kill[0] and sent > last_kill[0] and not first_answer_after_kill:
+                                first_answer_after_kill.append(time.monotonic() - last_kill[0])
+                            return
+                        outcome.unexpected[status] += 1
+                    time.sleep(0.2)
+
+        threads = [threading.Thread(target=buy, args=b, daemon=True) for b in buyers]
+        for thread in threads:
+            thread.start()
+            time.sleep(self.rng.uniform(0, 0.05))
+        for victim in victims:
+            time.sleep(self.rng.uniform(0.3, 1.2))  # somewhere inside the traffic (fault timing, not sync)
+            self.kill(victim, variant_ids)
+            last_kill[0] = time.monotonic()
+            first_answer_after_kill.clear()
+        for thread in threads:
+            thread.join()
+        settled = self._settle()
+        outcome.recovery_seconds = max(first_answer_after_kill[0] if first_answer_after_kill else 0.0, settled)
+        self._verify(outcome, buyers, answers, variant_ids, stock)
+        return outcome
+
+    def _products(self, stock: int) -> list[dict[str, Any]]:
+        """Two products whose SKUs live on different inventory shards (when there are several)."""
+        first = self.shop.product(stock=stock, price=1500)
+        for _ in range(20):
+            second = self.shop.product(stock=stock, price=2500)
+            if (self.router.shard("inventory", second["variants"][0]["id"])
+                    != self.router.shard("inventory", first["variants"][0]["id"])):
+                break
+        return [first, second]
+
+    def _buyers(self, shoppers: int, products: list[dict[str, Any]]) -> list[tuple[Account, dict[str, Any]]]:
+        buyers = []
+        for _ in range(shoppers):
+            account = self.shop.register()
+            picked = self.rng.sample(products, self.rng.choice((1, 2)))
+            for product in picked:  # the last scenario's victims may still be coming back: retry a 503
+                added = self._until_answered(lambda a=account, p=product: self.shop.add_to_cart(a, p))
+                assert added.status_code == 200, added.text
+            buyers.append((account, self.shop.checkout_body(account)))
+        return buyers
+
+    def _settle(self, timeout: float = 120) -> float:
+        """Seconds until no checkout saga is left unfinished (read from Redis: actors may still be restarting)."""
+        import redis
+
+        started = time.monotonic()
+        client = redis.Redis.from_url(self.settings.redis_url or "", decode_responses=True)
+        try:
+            from actors import keys
+
+            while time.monotonic() - started < timeout:
+                try:
+                    if not any(client.hlen(keys.sagas(s)) for s in range(self._count("shoppers"))):
+                        return time.monotonic() - started
+                except redis.RedisError:
+                    pass
+                time.sleep(0.2)
+        finally:
+            client.close()
+        return time.monotonic() - started
+
+    def _verify(self, outcome: Outcome, buyers: list[tuple[Account, dict[str, Any]]],
+                answers: dict[str, httpx.Response], variant_ids: list[str], stock: int) -> None:
+        sold: Counter[str] = Counter()
+        for account, _ in buyers:
+            answer = answers.get(account.user["id"])
+            orders = self._until_answered(lambda a=account: self.shop.http.get("/v1/orders", headers=a.headers))
+            items = orders.json()["items"]
+            outcome.double_charged += max(0, len(items) - 1)
+            for order in items:
+                sold.update({i["variant_id"]: i["quantity"] for i in order["items"]})
+            if answer is not None and answer.status_code in (200, 201):
+                outcome.acknowledged += 1
+                order_id = answer.json()["order"]["id"]
+                if order_id not in {o["id"] for o in items}:
+                    outcome.lost += 1
+            elif answer is not None:
+                outcome.sold_out += 1
+        outcome.oversold = sum(max(0, sold[v] - stock) for v in variant_ids)
+        violations, _ = audit.run(self.settings, recovery_seconds=30)
+        outcome.violations = violations
+        outcome.double_charged += sum(1 for v in violations if "charged more than once" in v.problem)
+        outcome.leaked_units = sum(v.units for v in violations)
+
+    @staticmethod
+    def _until_answered(call: Callable[[], httpx.Response], deadline_s: float = 90) -> httpx.Response:
+        deadline = time.monotonic() + deadline_s
+        while True:
+            try:
+                r = call()
+                if r.status_code != 503:
+                    return r
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the shop stayed unavailable"
+            time.sleep(0.2)
+
+
+def table(outcomes: list[Outcome]) -> str:
+    header = (f"{'scenario':<42} {'requests':>8} {'acked':>6} {'sold out':>8} {'lost':>5} {'oversold':>8} "
+              f"{'double-charged':>14} {'leaked':>6} {'recovery s':>10}  retried statuses")
+    rows = [header]
+    for o in outcomes:
+        retried = ", ".join(f"{s or 'no connection'} x{n}" for s, n in sorted(o.unexpected.items())) or "-"
+        rows.append(f"{o.scenario:<42} {o.requests:>8} {o.acknowledged:>6} {o.sold_out:>8} {o.lost:>5} "
+                    f"{o.oversold:>8} {o.double_charged:>14} {o.leaked_units:>6} {o.recovery_seconds:>10.1f}  "
+                    f"{retried}")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.chaos", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}, with fewer shoppers")
+    parser.add_argument("--shoppers", type=int, help="buyers per scenario (default 30, quick 12)")
+    parser.add_argument("--seed", type=int, default=20261203)
+    args = parser.parse_args(argv)
+    import tempfile
+
+    from actors.system import bootstrap, spawn_all
+    from benchmarks.core import ADMIN_EMAIL, ADMIN_PASSWORD, environment
+    from serve.app import deploy
+
+    shoppers = args.shoppers or (12 if args.quick else 30)
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix="bzc-") as tmp, environment(Path(tmp), haproxy=True) as (settings, server):
+        spawn_all(settings)
+        bootstrap(settings)
+        deploy(settings)
+        with Shop(f"http://127.0.0.1:{settings.http_port}", ADMIN_EMAIL, ADMIN_PASSWORD) as shop:
+            chaos = Chaos(shop, settings, server, args.seed)
+            for name in QUICK if args.quick else SCENARIOS:
+                print(f"scenario: {name} ...", flush=True)
+                outcome = chaos.run(name, SCENARIOS[name], shoppers)
+                outcomes.append(outcome)
+                for violation in outcome.violations:
+                    print(f"  {violation}", flush=True)
+    print(table(outcomes))
+    return 0 if all(o.clean for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

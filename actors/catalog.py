@@ -64,7 +64,7 @@ class CatalogActor(ShardActor):
     # -- listing products -------------------------------------------------------------------------------
     async def create_product(self, spec: dict[str, Any], seller_id: str | None = None) -> dict[str, Any]:
         """List one product (a seller's when `seller_id` is set, else the shop's own) with its initial stock."""
-        product = new_product(spec, seller_id, now_iso(), self.categories)
+        product = new_product(spec, seller_id, now_iso(), self.categories, currency=self.settings.currency)
         await self._create_stock(initial_stock(spec["variants"], product.variants))
         created = await self.submit(lambda changes: self._insert([product], changes))
         return created[0].to_dict()
@@ -82,7 +82,8 @@ class CatalogActor(ShardActor):
             if raw.get("id") in self.products:
                 continue
             variant_ids = [v["id"] for v in raw["variants"]] if all("id" in v for v in raw["variants"]) else None
-            product = new_product(spec, seller_id, now, self.categories, raw.get("id"), variant_ids)
+            product = new_product(spec, seller_id, now, self.categories, raw.get("id"), variant_ids,
+                                  self.settings.currency)
             products.append(product)
             stock.extend(initial_stock(spec["variants"], product.variants))
         await self._create_stock(stock)
@@ -91,12 +92,14 @@ class CatalogActor(ShardActor):
 
     async def update_product(self, product_id: str, patch: dict[str, Any], user: CatalogUser) -> dict[str, Any]:
         new_ids = [new_id("var") for _ in range(added_variants(patch))]
-        preview = patched(self._product(product_id), patch, user, now_iso(), self.categories, new_ids)
+        preview = patched(self._product(product_id), patch, user, now_iso(), self.categories, new_ids,
+                              self.settings.currency)
         await self._create_stock(preview.stock)
 
         def command(changes: Changes) -> dict[str, Any]:
             # re-applied to the product as it is now: another change may have landed meanwhile
-            update = patched(self._product(product_id), patch, user, now_iso(), self.categories, new_ids)
+            update = patched(self._product(product_id), patch, user, now_iso(), self.categories, new_ids,
+                              self.settings.currency)
             if update.changed:
                 self._save(update.product, changes)
                 self._emit_update(update, changes)

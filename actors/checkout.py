@@ -142,8 +142,8 @@ class CheckoutSaga(ShopperBase):
         quote = self.pricing.quote(((ln.variant_id, ln.price, ln.quantity) for ln in lines), request.coupon_code)
         assessment = self.fraud.assess(
             quote.total, recent[("user", user_id)] + 1, recent[("card", card.fingerprint)] + 1,
-            max(recent[("declined-user", user_id)], recent[("declined-card", card.fingerprint)]),
-            recent[("declined-ip", client_ip)])
+            (recent[("declined-user", user_id)], recent[("declined-card", card.fingerprint)],
+             recent[("declined-ip", client_ip)]))
         if assessment.decision == "decline":
             await self.submit(lambda changes: self._record_refusal(user_id, card, client_ip, assessment.reasons,
                                                                    changes))

@@ -76,7 +76,8 @@ class Settings(BaseSettings):
     fraud_max_orders_per_card_hour: int = Field(default=5, ge=1)
     # card testing: past this many declined payments in an hour for a shopper, a card or a client address,
     # further checkouts from it are declined without asking the gateway
-    fraud_max_declines_per_hour: int = Field(default=5, ge=1)  # per shopper and per card
+    fraud_max_declines_per_user_hour: int = Field(default=5, ge=1)
+    fraud_max_declines_per_card_hour: int = Field(default=5, ge=1)
     fraud_max_declines_per_ip_hour: int = Field(default=30, ge=1)  # many shoppers may share an address
 
     payment_gateway_latency_ms: float = Field(default=0, ge=0, le=60_000)  # the sandbox's simulated round trip

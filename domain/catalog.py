@@ -154,7 +154,8 @@ class Offer:
 
 # -- building and checking ---------------------------------------------------------------------------------
 def new_product(spec: dict[str, Any], seller_id: str | None, now: str, categories: Container[str],
-                product_id: str | None = None, variant_ids: list[str] | None = None) -> Product:
+                product_id: str | None = None, variant_ids: list[str] | None = None,
+                currency: str | None = None) -> Product:
     """A checked product from a listing request; `spec` may carry each variant's stock fields too."""
     refuse_unknown(spec, PRODUCT_FIELDS, "product")
     raw_variants = spec.get("variants")
@@ -173,7 +174,7 @@ def new_product(spec: dict[str, Any], seller_id: str | None, now: str, categorie
         specifications=clean_specifications(spec.get("specifications", {})),
         variants=[build_variant(raw, variant_id) for raw, variant_id in zip(raw_variants, ids, strict=True)],
         created_at=now, updated_at=now)
-    check_product(product, categories)
+    check_product(product, categories, currency)
     return product
 
 
@@ -202,8 +203,9 @@ def check_variant(variant: Variant) -> None:
                       {"sku": variant.sku, "price": variant.price, "sale_price": variant.sale_price})
 
 
-def check_product(product: Product, categories: Container[str]) -> None:
-    """The invariants a stored product always holds (after creation and after every change)."""
+def check_product(product: Product, categories: Container[str], currency: str | None = None) -> None:
+    """The invariants a stored product always holds (after creation and after every change). With `currency`
+    (the shop's), every variant must be priced in it: the shop charges in one currency end to end."""
     if product.category_id not in categories:
         raise Invalid("unknown_category", "The category does not exist", {"category_id": product.category_id})
     if product.status not in STATUSES:
@@ -220,6 +222,9 @@ def check_product(product: Product, categories: Container[str]) -> None:
         raise Invalid("duplicate_variant", "Two variants of a product cannot have the same attributes")
     if len({v.currency for v in product.variants}) != 1:
         raise Invalid("mixed_currency", "All variants of a product are priced in one currency")
+    if currency is not None and product.variants[0].currency != currency:
+        raise Invalid("unsupported_currency", f"This shop sells in {currency} only",
+                      {"currency": product.variants[0].currency, "supported": [currency]})
     for variant in product.variants:
         check_variant(variant)
 

@@ -75,7 +75,7 @@ def added_variants(patch: dict[str, Any]) -> int:
 
 
 def patched(product: Product, patch: dict[str, Any], user: CatalogUser, now: str, categories: Container[str],
-            new_variant_ids: list[str] | None = None) -> ProductUpdate:
+            new_variant_ids: list[str] | None = None, currency: str | None = None) -> ProductUpdate:
     ensure_can_edit(product, user)
     if product.status == "archived":
         raise Conflict("product_archived", "An archived product cannot be changed", {"product_id": product.id})
@@ -94,7 +94,7 @@ def patched(product: Product, patch: dict[str, Any], user: CatalogUser, now: str
         update.fields.append("status")
     if "variants" in patch:
         _patch_variants(update, patch["variants"], list(new_variant_ids or []))
-    check_product(draft, categories)
+    check_product(draft, categories, currency)
     if update.changed:
         draft.updated_at = now
     return update

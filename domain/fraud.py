@@ -1,9 +1,9 @@
 """Fraud rules scored at checkout, before the payment is authorized.
 
     decline: total above fraud_decline_total, an hour's orders above twice a velocity limit, or an hour's
-             declined payments at the limit already (card testing): fraud_max_declines_per_hour for the shopper
-             or the card, fraud_max_declines_per_ip_hour for the client address (higher: many shoppers may share
-             one address)
+             declined payments already at a limit (card testing): fraud_max_declines_per_user_hour for the
+             shopper, _per_card_hour for the card (its fingerprint, across tokens and shoppers), _per_ip_hour for
+             the client address (higher: many shoppers may share one address)
     hold:    total above fraud_hold_total, or an hour's orders above a velocity limit
     approve: otherwise
 
@@ -38,19 +38,21 @@ class FraudRules:
     decline_total: int
     max_orders_per_user_hour: int
     max_orders_per_card_hour: int
-    max_declines_per_hour: int = 5
+    max_declines_per_user_hour: int = 5
+    max_declines_per_card_hour: int = 5
     max_declines_per_ip_hour: int = 30
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FraudRules:
         return cls(settings.fraud_hold_total, settings.fraud_decline_total,
                    settings.fraud_max_orders_per_user_hour, settings.fraud_max_orders_per_card_hour,
-                   settings.fraud_max_declines_per_hour, settings.fraud_max_declines_per_ip_hour)
+                   settings.fraud_max_declines_per_user_hour, settings.fraud_max_declines_per_card_hour,
+                   settings.fraud_max_declines_per_ip_hour)
 
     def assess(self, total: int, user_orders_last_hour: int, card_orders_last_hour: int,
-               declines_last_hour: int = 0, ip_declines_last_hour: int = 0) -> Assessment:
-        """`declines_last_hour`: the larger of the shopper's and the card's."""
-        for value in (total, user_orders_last_hour, card_orders_last_hour, declines_last_hour, ip_declines_last_hour):
+               declines: tuple[int, int, int] = (0, 0, 0)) -> Assessment:
+        """`declines`: the last hour's declined payments of the shopper, the card and the client address."""
+        for value in (total, user_orders_last_hour, card_orders_last_hour, *declines):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise Invalid("invalid_fraud_input", "Totals and order counts are non-negative integers")
         found: list[tuple[Decision, str]] = []
@@ -58,9 +60,10 @@ class FraudRules:
             found.append(("decline", "total_above_decline_limit"))
         elif total > self.hold_total:
             found.append(("hold", "total_above_hold_limit"))
-        if (declines_last_hour >= self.max_declines_per_hour
-                or ip_declines_last_hour >= self.max_declines_per_ip_hour):
-            found.append(("decline", "too_many_declines"))
+        limits = (self.max_declines_per_user_hour, self.max_declines_per_card_hour, self.max_declines_per_ip_hour)
+        for subject, count, limit in zip(("user", "card", "ip"), declines, limits, strict=True):
+            if count >= limit:
+                found.append(("decline", f"{subject}_declines_at_limit"))
         found += _velocity("user", user_orders_last_hour, self.max_orders_per_user_hour)
         found += _velocity("card", card_orders_last_hour, self.max_orders_per_card_hour)
         if not found:

@@ -40,7 +40,7 @@ from serve.local_redis import LocalRedis
 from tests.shop import Account, Shop
 from tests.support import wait_until
 
-DEFINITIVE = {200, 201, 409}
+DEFINITIVE = {200, 201, 409}  # an order, or sold out
 SCENARIOS: dict[str, list[str]] = {  # scenario -> victims, killed in this order about a second apart
     "inventory shard (SIGKILL x2)": ["inventory", "inventory"],
     "shopper shard (SIGKILL x2)": ["shoppers", "shoppers"],
@@ -64,13 +64,80 @@ class Outcome:
     double_charged: int = 0
     leaked_units: int = 0
     recovery_seconds: float = 0.0
-    unexpected: Counter[int] = field(default_factory=Counter)  # non-definitive statuses seen (0: no connection)
+    unexpected: Counter[int] = field(default_factory=Counter)  # statuses retried (0: no connection)
     violations: list[Violation] = field(default_factory=list)
+    stuck: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
         return not (self.lost or self.oversold or self.double_charged or self.leaked_units or self.violations
+                    or self.stuck
                     or any(status >= 500 and status != 503 for status in self.unexpected))
+
+
+class Traffic:
+    """Careful clients: each retries the same request (same Idempotency-Key) until it gets a definitive answer."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.sold_out = 0
+        self.unexpected: Counter[int] = Counter()
+        self.acknowledged: dict[str, set[str]] = {}  # user id -> the orders the shop confirmed to it
+        self.recoveries: list[float] = []  # per kill: seconds until a request sent after it got its answer
+        self.stuck: list[str] = []  # clients that gave up: no definitive answer in time
+        self._killed_at: float | None = None
+
+    def killed(self) -> None:
+        with self.lock:
+            self._killed_at = time.monotonic()
+
+    def buy(self, account: Account, token: str, products: list[dict[str, Any]], purchases: int) -> None:
+        try:
+            self._buy(account, token, products, purchases)
+        except Exception as exc:  # a client that never got its answer: the scenario fails
+            with self.lock:
+                self.stuck.append(f"{account.email}: {exc!r}")
+
+    def _buy(self, account: Account, token: str, products: list[dict[str, Any]], purchases: int) -> None:
+        body = {"shipping_address": Shop.address(), "payment_token": token}
+        with httpx.Client(base_url=self.base_url, timeout=60) as client:
+            for n in range(purchases):
+                product = products[n % len(products)]
+                item = {"product_id": product["id"], "variant_id": product["variants"][0]["id"],
+                        "quantity": 1 + n % 2}
+                added = self._definitive(client, "/v1/cart/items", item, account.headers, {200, 409})
+                if added.status_code == 409:  # insufficient_stock: sold out
+                    break
+                headers = {**account.headers, "Idempotency-Key": uuid.uuid4().hex}
+                answer = self._definitive(client, "/v1/checkout", body, headers, DEFINITIVE)
+                if answer.status_code == 409:
+                    with self.lock:
+                        self.sold_out += 1
+                    break
+                with self.lock:
+                    self.acknowledged.setdefault(account.user["id"], set()).add(answer.json()["order"]["id"])
+
+    def _definitive(self, client: httpx.Client, path: str, body: dict[str, Any], headers: dict[str, str],
+                    definitive: set[int], deadline_s: float = 180) -> httpx.Response:
+        deadline = time.monotonic() + deadline_s
+        while True:
+            sent = time.monotonic()
+            try:
+                r: httpx.Response | None = client.post(path, json=body, headers=headers)
+            except httpx.TransportError:
+                r = None
+            with self.lock:
+                self.requests += 1
+                if r is not None and r.status_code in definitive:
+                    if self._killed_at is not None and sent > self._killed_at:
+                        self.recoveries.append(time.monotonic() - self._killed_at)
+                        self._killed_at = None
+                    return r
+                self.unexpected[0 if r is None else r.status_code] += 1
+            assert time.monotonic() < deadline, f"{path} never got a definitive answer"
+            time.sleep(0.1)
 
 
 class Chaos:
@@ -119,53 +186,31 @@ class Chaos:
         return pids[0]
 
     # -- one scenario ----------------------------------------------------------------------------------------
-    def run(self, scenario: str, victims: list[str], shoppers: int, stock: int = 0) -> Outcome:
-        stock = stock or max(2, shoppers // 3)  # per SKU: two SKUs together sell out before the buyers do
-        outcome = Outcome(scenario)
+    def run(self, scenario: str, victims: list[str], shoppers: int, purchases: int = 3) -> Outcome:
+        """`shoppers` careful clients each buy up to `purchases` times (1 or 2 units of one of two SKUs, with
+        about one unit in stock per shopper per SKU, so the sale sells out part-way) while the victims die."""
         self._until_answered(lambda: self.shop.http.get("/readyz"))  # the last scenario's victims are back
+        stock = shoppers
         products = self._products(stock)
         variant_ids = [p["variants"][0]["id"] for p in products]
-        buyers = self._buyers(shoppers, products)
-        answers: dict[str, httpx.Response] = {}
-        last_kill = [0.0]
-        first_answer_after_kill: list[float] = []
-        lock = threading.Lock()
-
-        def buy(account: Account, body: dict[str, Any]) -> None:
-            headers = {**account.headers, "Idempotency-Key": uuid.uuid4().hex}
-            deadline = time.monotonic() + 180
-            with httpx.Client(base_url=self.shop.base_url, timeout=60) as client:
-                while time.monotonic() < deadline:
-                    sent = time.monotonic()
-                    try:
-                        r = client.post("/v1/checkout", json=body, headers=headers)
-                        status = r.status_code
-                    except httpx.TransportError:
-                        r, status = None, 0
-                    with lock:
-                        outcome.requests += 1
-                        if status in DEFINITIVE and r is not None:
-                            answers[account.user["id"]] = r
-                            if last_kill[0] and sent > last_kill[0] and not first_answer_after_kill:
-                                first_answer_after_kill.append(time.monotonic() - last_kill[0])
-                            return
-                        outcome.unexpected[status] += 1
-                    time.sleep(0.2)
-
-        threads = [threading.Thread(target=buy, args=b, daemon=True) for b in buyers]
+        buyers = [self.shop.register() for _ in range(shoppers)]
+        tokens = {b.user["id"]: self.shop.card_token(b) for b in buyers}
+        traffic = Traffic(self.shop.base_url)
+        threads = [threading.Thread(target=traffic.buy, daemon=True,
+                                    args=(b, tokens[b.user["id"]], self.rng.sample(products, 2), purchases))
+                   for b in buyers]
         for thread in threads:
             thread.start()
-            time.sleep(self.rng.uniform(0, 0.05))
         for victim in victims:
-            time.sleep(self.rng.uniform(0.3, 1.2))  # somewhere inside the traffic (fault timing, not sync)
+            time.sleep(self.rng.uniform(0.2, 0.8))  # inside the traffic (fault timing, not synchronization)
             self.kill(victim, variant_ids)
-            last_kill[0] = time.monotonic()
-            first_answer_after_kill.clear()
+            traffic.killed()
         for thread in threads:
             thread.join()
+        outcome = Outcome(scenario, traffic.requests, unexpected=traffic.unexpected, stuck=traffic.stuck)
         settled = self._settle()
-        outcome.recovery_seconds = max(first_answer_after_kill[0] if first_answer_after_kill else 0.0, settled)
-        self._verify(outcome, buyers, answers, variant_ids, stock)
+        outcome.recovery_seconds = max([*traffic.recoveries, settled])
+        self._verify(outcome, buyers, traffic, variant_ids, stock)
         return outcome
 
     def _products(self, stock: int) -> list[dict[str, Any]]:
@@ -177,17 +222,6 @@ class Chaos:
                     != self.router.shard("inventory", first["variants"][0]["id"])):
                 break
         return [first, second]
-
-    def _buyers(self, shoppers: int, products: list[dict[str, Any]]) -> list[tuple[Account, dict[str, Any]]]:
-        buyers = []
-        for _ in range(shoppers):
-            account = self.shop.register()
-            picked = self.rng.sample(products, self.rng.choice((1, 2)))
-            for product in picked:  # the last scenario's victims may still be coming back: retry a 503
-                added = self._until_answered(lambda a=account, p=product: self.shop.add_to_cart(a, p))
-                assert added.status_code == 200, added.text
-            buyers.append((account, self.shop.checkout_body(account)))
-        return buyers
 
     def _settle(self, timeout: float = 120) -> float:
         """Seconds until no checkout saga is left unfinished (read from Redis: actors may still be restarting)."""
@@ -209,23 +243,20 @@ class Chaos:
             client.close()
         return time.monotonic() - started
 
-    def _verify(self, outcome: Outcome, buyers: list[tuple[Account, dict[str, Any]]],
-                answers: dict[str, httpx.Response], variant_ids: list[str], stock: int) -> None:
+    def _verify(self, outcome: Outcome, buyers: list[Account], traffic: Traffic, variant_ids: list[str],
+                stock: int) -> None:
         sold: Counter[str] = Counter()
-        for account, _ in buyers:
-            answer = answers.get(account.user["id"])
-            orders = self._until_answered(lambda a=account: self.shop.http.get("/v1/orders", headers=a.headers))
-            items = orders.json()["items"]
-            outcome.double_charged += max(0, len(items) - 1)
-            for order in items:
+        for account in buyers:
+            orders = self._until_answered(lambda a=account: self.shop.http.get(
+                "/v1/orders", params={"page_size": 100}, headers=a.headers)).json()["items"]
+            found = {order["id"] for order in orders}
+            acknowledged = traffic.acknowledged.get(account.user["id"], set())
+            outcome.acknowledged += len(acknowledged)
+            outcome.lost += len(acknowledged - found)
+            outcome.double_charged += len(found - acknowledged)  # an order its shopper was never told of
+            for order in orders:
                 sold.update({i["variant_id"]: i["quantity"] for i in order["items"]})
-            if answer is not None and answer.status_code in (200, 201):
-                outcome.acknowledged += 1
-                order_id = answer.json()["order"]["id"]
-                if order_id not in {o["id"] for o in items}:
-                    outcome.lost += 1
-            elif answer is not None:
-                outcome.sold_out += 1
+        outcome.sold_out = traffic.sold_out
         outcome.oversold = sum(max(0, sold[v] - stock) for v in variant_ids)
         violations, _ = audit.run(self.settings, recovery_seconds=30)
         outcome.violations = violations

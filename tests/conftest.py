@@ -52,6 +52,10 @@ def settings(redis_server: LocalRedis, data_dir: Path) -> Settings:
         admin_password=ADMIN_PASSWORD,
         fraud_max_orders_per_user_hour=1000,
         fraud_max_orders_per_card_hour=1000,
+        # the sandbox's declining test cards and 127.0.0.1 are shared by every test: limit per shopper only
+        fraud_max_declines_per_user_hour=3,
+        fraud_max_declines_per_card_hour=1_000_000,
+        fraud_max_declines_per_ip_hour=1_000_000,
     )
 
 

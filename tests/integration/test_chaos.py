@@ -14,11 +14,13 @@ from tests.shop import Shop
 def test_checkouts_survive_processes_killed_under_load(shop: Shop, settings: Settings,
                                                        redis_server: LocalRedis) -> None:
     chaos = Chaos(shop, settings, redis_server, seed=7)
-    outcomes = [chaos.run(name, SCENARIOS[name], shoppers=12) for name in QUICK]
+    outcomes = [chaos.run(name, SCENARIOS[name], shoppers=10) for name in QUICK]
     report = table(outcomes)
+    print(report)
     for outcome in outcomes:
-        assert outcome.acknowledged + outcome.sold_out == 12, report  # every careful client got its answer
-        assert outcome.acknowledged > 0 and outcome.sold_out > 0, report  # a real sale: some sold out
+        assert outcome.stuck == [], outcome.stuck  # every careful client got its answers
+        assert outcome.acknowledged > 0 and outcome.sold_out > 0, report  # a real sale that sold out part-way
+        assert sum(outcome.unexpected.values()) > 0, report  # the faults hit the traffic: something was retried
         assert (outcome.lost, outcome.oversold, outcome.double_charged, outcome.leaked_units) == (0, 0, 0, 0), report
         assert outcome.violations == [], [str(v) for v in outcome.violations]
         assert not any(s >= 500 and s != 503 for s in outcome.unexpected), report  # retried only on 503 / no answer

@@ -33,6 +33,15 @@ def test_user_velocity_holds_then_declines() -> None:
     assert RULES.assess(1_000, 21, 1) == Assessment("decline", ["user_velocity_far_above_limit"])
 
 
+def test_card_testing_is_declined_per_shopper_card_and_address_at_their_limits() -> None:
+    assert RULES.assess(1_000, 1, 1, (4, 4, 29)).decision == "approve"
+    assert RULES.assess(1_000, 1, 1, (5, 0, 0)) == Assessment("decline", ["user_declines_at_limit"])
+    assert RULES.assess(1_000, 1, 1, (0, 5, 0)) == Assessment("decline", ["card_declines_at_limit"])
+    assert RULES.assess(1_000, 1, 1, (0, 0, 30)) == Assessment("decline", ["ip_declines_at_limit"])
+    with pytest.raises(Invalid):
+        RULES.assess(1_000, 1, 1, (0, -1, 0))
+
+
 def test_every_reason_is_given_most_severe_first() -> None:
     assessment = RULES.assess(600_000, 11, 11)
     assert assessment.decision == "decline"

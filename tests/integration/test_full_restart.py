@@ -1,5 +1,6 @@
 """Stopping the whole shop (Serve, every actor, and redis-server itself) and starting it again loses no
-acknowledged reservation, cart line, order or account. Runs after the HTTP tests and leaves the shop running."""
+acknowledged reservation, cart line, order or account. It leaves the shop running, so it may run anywhere in the
+session (other tests find actors and the app by name, never by a handle cached across tests)."""
 
 from __future__ import annotations
 

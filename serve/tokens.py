@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,7 +42,27 @@ def issue_access_token(settings: Settings, principal: Principal) -> str:
     return jwt.encode(claims, settings.jwt_key(), algorithm="HS256")
 
 
+_VERIFIED: OrderedDict[tuple[str, str], tuple[Principal, int]] = OrderedDict()  # (key, token) -> (who, exp)
+VERIFIED_KEPT = 10_000
+
+
 def decode_access_token(settings: Settings, token: str) -> Principal:
+    """The principal of a valid access token. A token's signature is checked once per replica and the outcome
+    kept (a token never changes); its expiry is checked on every use."""
+    cached = _VERIFIED.get((settings.jwt_key(), token))
+    if cached is not None:
+        principal, expires = cached
+        if time.time() < expires:
+            return principal
+        raise Unauthorized("token_expired", "The access token has expired; refresh it")
+    principal, expires = _verify(settings, token)
+    _VERIFIED[(settings.jwt_key(), token)] = (principal, expires)
+    if len(_VERIFIED) > VERIFIED_KEPT:
+        _VERIFIED.popitem(last=False)
+    return principal
+
+
+def _verify(settings: Settings, token: str) -> tuple[Principal, int]:
     try:
         claims = jwt.decode(token, settings.jwt_key(), algorithms=["HS256"], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
@@ -50,7 +71,7 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
         raise Unauthorized("invalid_token", "The access token is not valid") from None
     if claims.get("typ") != "access" or claims.get("role") not in ("customer", "seller", "admin"):
         raise Unauthorized("invalid_token", "The access token is not valid")
-    return Principal(user_id=claims["sub"], role=claims["role"], seller_id=claims.get("sid"))
+    return Principal(user_id=claims["sub"], role=claims["role"], seller_id=claims.get("sid")), int(claims["exp"])
 
 
 def new_refresh_token() -> str:

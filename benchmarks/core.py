@@ -47,7 +47,7 @@ class Plan:
     sequential: int = 200  # reservations per round, one call at a time (latency)
     postgres: int = 4_000  # reservations per round
     postgres_connections: int = 16
-    shoppers: int = 16
+    shoppers: tuple[int, ...] = (16, 64)  # concurrent shoppers, each level measured on its own
     checkouts: int = 10  # per shopper and round
     noops: int = 100  # per worker and round
 
@@ -168,26 +168,32 @@ def hot_sku(settings: Settings, server: LocalRedis, plan: Plan, postgres_dsn: st
     return {"modes": modes, "checks": checks, "postgres_version": pg.version if pg else None}
 
 
-def checkout(settings: Settings, plan: Plan) -> dict[str, Route]:
+def checkout(settings: Settings, plan: Plan) -> dict[int, dict[str, Any]]:
+    """{concurrency: {"routes": {...}, "cpu": [(process kind, CPU ms per checkout, processes)]}}"""
     from actors.system import bootstrap, spawn_all
     from serve.app import deploy
     from tests.shop import Shop
 
-    print(f"\n== 2. checkout through HTTP at {plan.shoppers} concurrent shoppers, next to GET /healthz ==",
-          flush=True)
+    print(f"\n== 2. checkout through HTTP at {' and '.join(map(str, plan.shoppers))} concurrent shoppers, next to "
+          "GET /healthz ==", flush=True)
     started = time.perf_counter()
     spawn_all(settings)
     bootstrap(settings)
     deploy(settings)
     print(f"  actors spawned and Serve app deployed in {time.perf_counter() - started:.1f}s", flush=True)
+    results: dict[int, dict[str, Any]] = {}
     with Shop(f"http://127.0.0.1:{settings.http_port}", ADMIN_EMAIL, ADMIN_PASSWORD) as shop:
-        per_shopper = 1 + plan.rounds * plan.checkouts  # one warm-up checkout each
-        bench = CheckoutBench(shop, plan.shoppers, stock=plan.shoppers * per_shopper * 2)
+        most = max(plan.shoppers)
+        units = most * (len(plan.shoppers) + plan.rounds * plan.checkouts * len(plan.shoppers)) * 2
+        bench = CheckoutBench(shop, most, stock=units)
         bench.prepare()
-        routes = bench.measure(plan.rounds, plan.checkouts, plan.noops)
-        print("\n  CPU per checkout (add to cart + checkout), by process, over the checkout rounds:")
-        print("\n".join(cpu_budget.report(bench.cpu_rows, "checkout")), flush=True)
-        return routes
+        for concurrency in plan.shoppers:
+            routes = bench.measure(plan.rounds, plan.checkouts, plan.noops, concurrency)
+            results[concurrency] = {"routes": routes, "cpu": bench.cpu_rows}
+            print(f"\n  {concurrency} shoppers: CPU per checkout (add to cart + checkout), by process, over the "
+                  "checkout rounds:")
+            print("\n".join(cpu_budget.report(bench.cpu_rows, "checkout")), flush=True)
+    return results
 
 
 # -- the report ------------------------------------------------------------------------------------------
@@ -218,22 +224,27 @@ def report_hot_sku(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def report_checkout(routes: dict[str, Route], shoppers: int) -> list[str]:
-    rows = [("GET /healthz (no-op)", routes["noop"]), ("POST /v1/checkout", routes["checkout"]),
-            ("POST /v1/cart/items (between checkouts)", routes["cart"])]
-    lines = [f"{'endpoint':<40} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} errors"]
-    for name, route in rows:
-        rate = f"{route.rate:8.1f}" if route is not routes["cart"] else f"{'-':>8}"
-        lines.append(f"{name:<40} {len(route.latencies):>8} {rate} {route.percentile(50):8.1f} "
-                     f"{route.percentile(90):8.1f} {route.percentile(99):8.1f} {route.errors or 0}")
-    noop, co = routes["noop"], routes["checkout"]
-    lines.append(f"(req/s of checkout = checkouts completed per second by {shoppers} shoppers, "
-                 "each also adding its item to the cart between checkouts)")
-    lines.append(f"the load generator (this process) used {100 * noop.client_cpu / noop.seconds:.0f}% of a core "
-                 f"during the no-op rounds, {100 * co.client_cpu / co.seconds:.0f}% during the checkout rounds")
-    per_round = ", ".join(f"{co.percentile(50, r) / noop.percentile(50, r):.1f}x" for r in range(len(co.marks)))
-    lines.append(f"ratio checkout / no-op: p50 {co.percentile(50) / noop.percentile(50):.1f}x "
-                 f"(per round: {per_round}), p99 {co.percentile(99) / noop.percentile(99):.1f}x")
+def report_checkout(results: dict[int, dict[str, Any]]) -> list[str]:
+    lines = [f"{'shoppers':>8} {'endpoint':<40} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} "
+             f"{'p99 ms':>8} errors"]
+    for concurrency, result in results.items():
+        routes: dict[str, Route] = result["routes"]
+        for name, route in (("GET /healthz (no-op)", routes["noop"]), ("POST /v1/checkout", routes["checkout"]),
+                            ("POST /v1/cart/items (between checkouts)", routes["cart"])):
+            rate = f"{route.rate:8.1f}" if route is not routes["cart"] else f"{'-':>8}"
+            lines.append(f"{concurrency:>8} {name:<40} {len(route.latencies):>8} {rate} {route.percentile(50):8.1f} "
+                         f"{route.percentile(90):8.1f} {route.percentile(99):8.1f} {route.errors or 0}")
+    lines.append("(req/s of checkout = checkouts completed per second, each shopper also adding its item to the "
+                 "cart between checkouts)")
+    for concurrency, result in results.items():
+        noop, co = result["routes"]["noop"], result["routes"]["checkout"]
+        per_round = ", ".join(f"{co.percentile(50, r) / noop.percentile(50, r):.1f}x" for r in range(len(co.marks)))
+        cpu = sum(ms for _, ms, _ in result["cpu"])
+        lines.append(f"{concurrency} shoppers: checkout rate = {100 * co.rate / noop.rate:.1f}% of the no-op rate; "
+                     f"latency checkout / no-op p50 {co.percentile(50) / noop.percentile(50):.1f}x (per round: "
+                     f"{per_round}), p99 {co.percentile(99) / noop.percentile(99):.1f}x; CPU {cpu:.1f} ms per "
+                     f"checkout, all processes; the load generator used {100 * co.client_cpu / co.seconds:.0f}% of "
+                     f"a core in the checkout rounds, {100 * noop.client_cpu / noop.seconds:.0f}% in the no-op rounds")
     return lines
 
 
@@ -298,11 +309,11 @@ def main(argv: list[str] | None = None) -> int:
                           + (f"; PostgreSQL {result['postgres_version']}" if result["postgres_version"] else "")
                           + ")", *report_hot_sku(result)]
             if args.only != "hot-sku":
-                routes = checkout(settings, plan)
-                figures["checkout"] = routes
-                lines += ["", f"HTTP, {plan.shoppers} concurrent workers, Serve "
+                results = checkout(settings, plan)
+                figures["checkout"] = results
+                lines += ["", "HTTP, Serve "
                           + ("behind HAProxy, as `make run` serves it" if args.haproxy else "with its default proxy"),
-                          *report_checkout(routes, plan.shoppers)]
+                          *report_checkout(results)]
     except KeyboardInterrupt:
         print("\ninterrupted: redis-server, Ray and Serve stopped", flush=True)
         return 130
@@ -315,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     save(RESULTS_DIR / name, figures)
     print(f"figures saved to {RESULTS_DIR / name}")
     failed = any(not c["ok"] for c in figures.get("hot_sku", {}).get("checks", {}).values()) or any(
-        route.errors for route in figures.get("checkout", {}).values())
+        route.errors for result in figures.get("checkout", {}).values() for route in result["routes"].values())
     return 1 if failed else 0
 
 

@@ -101,9 +101,9 @@ class Shopper:
 
 
 class CheckoutBench:
-    def __init__(self, shop: Shop, workers: int, stock: int) -> None:
+    def __init__(self, shop: Shop, shoppers: int, stock: int) -> None:
         self.shop = shop
-        self.workers = workers
+        self.workers = shoppers
         self.product = shop.product(stock=stock, price=999)
         self.shoppers: list[Shopper] = []
         self.cpu_rows: list[tuple[str, float, int]] = []
@@ -156,23 +156,27 @@ class CheckoutBench:
         for route in routes:
             route.end_round(elapsed, cpu)
 
-    def measure(self, rounds: int, checkouts_per_round: int, noops_per_round: int) -> dict[str, Route]:
-        """Warm up (one checkout per shopper, 20 no-ops per worker, all discarded), then alternate rounds of
-        no-ops and checkouts. Counts are per worker and round."""
+    def measure(self, rounds: int, checkouts_per_round: int, noops_per_round: int,
+                concurrency: int) -> dict[str, Route]:
+        """With `concurrency` shoppers (and as many no-op workers): warm up (one checkout per shopper, 20 no-ops
+        per worker, all discarded), then alternate rounds of no-ops and checkouts. Counts are per worker and round.
+        The CPU each process used during the checkout rounds is kept in `cpu_rows` (per checkout)."""
+        shoppers = self.shoppers[:concurrency]
         routes = {name: Route(name) for name in ("noop", "checkout", "cart")}
         warm = {name: Route(name) for name in routes}
-        self._timed([], "warm-up", self.workers * 21, [
-            *(partial(self._checkouts, s, 1, warm["checkout"], warm["cart"]) for s in self.shoppers),
-            *(partial(self._noops, 20, warm["noop"]) for _ in range(self.workers))])
+        self._timed([], "warm-up", concurrency * 21, [
+            *(partial(self._checkouts, s, 1, warm["checkout"], warm["cart"]) for s in shoppers),
+            *(partial(self._noops, 20, warm["noop"]) for _ in shoppers)])
         checkout_cpu: dict[int, cpu_budget.Sample] = {}
         for r in range(1, rounds + 1):
-            self._timed([routes["noop"]], f"round {r}/{rounds}: GET /healthz", self.workers * noops_per_round,
-                        [partial(self._noops, noops_per_round, routes["noop"]) for _ in range(self.workers)])
+            self._timed([routes["noop"]], f"{concurrency} clients, round {r}/{rounds}: GET /healthz",
+                        concurrency * noops_per_round,
+                        [partial(self._noops, noops_per_round, routes["noop"]) for _ in shoppers])
             before = cpu_budget.snapshot()
-            self._timed([routes["checkout"], routes["cart"]], f"round {r}/{rounds}: checkout",
-                        self.workers * checkouts_per_round,
+            self._timed([routes["checkout"], routes["cart"]], f"{concurrency} shoppers, round {r}/{rounds}: checkout",
+                        concurrency * checkouts_per_round,
                         [partial(self._checkouts, s, checkouts_per_round, routes["checkout"], routes["cart"])
-                         for s in self.shoppers])
+                         for s in shoppers])
             after = cpu_budget.snapshot()
             for pid, sample in after.items():  # accumulate each process's CPU over the checkout rounds only
                 used = sample.cpu_seconds - (before[pid].cpu_seconds if pid in before else 0.0)

@@ -24,7 +24,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from domain.audit import Violation
 from pipelines import audit
 from serve.local_redis import LocalRedis
 from tests.shop import Account, Shop
-from tests.support import wait_until
+from tests.support import until_answered, wait_until
 
 DEFINITIVE = {200, 201, 409}  # an order, or sold out
 SCENARIOS: dict[str, list[str]] = {  # scenario -> victims, killed in this order about a second apart
@@ -189,7 +188,7 @@ class Chaos:
     def run(self, scenario: str, victims: list[str], shoppers: int, purchases: int = 3) -> Outcome:
         """`shoppers` careful clients each buy up to `purchases` times (1 or 2 units of one of two SKUs, with
         about one unit in stock per shopper per SKU, so the sale sells out part-way) while the victims die."""
-        self._until_answered(lambda: self.shop.http.get("/readyz"))  # the last scenario's victims are back
+        until_answered(lambda: self.shop.http.get("/readyz"))  # the last scenario's victims are back
         stock = shoppers
         products = self._products(stock)
         variant_ids = [p["variants"][0]["id"] for p in products]
@@ -247,7 +246,7 @@ class Chaos:
                 stock: int) -> None:
         sold: Counter[str] = Counter()
         for account in buyers:
-            orders = self._until_answered(lambda a=account: self.shop.http.get(
+            orders = until_answered(lambda a=account: self.shop.http.get(
                 "/v1/orders", params={"page_size": 100}, headers=a.headers)).json()["items"]
             found = {order["id"] for order in orders}
             acknowledged = traffic.acknowledged.get(account.user["id"], set())
@@ -262,19 +261,6 @@ class Chaos:
         outcome.violations = violations
         outcome.double_charged += sum(1 for v in violations if "charged more than once" in v.problem)
         outcome.leaked_units = sum(v.units for v in violations)
-
-    @staticmethod
-    def _until_answered(call: Callable[[], httpx.Response], deadline_s: float = 90) -> httpx.Response:
-        deadline = time.monotonic() + deadline_s
-        while True:
-            try:
-                r = call()
-                if r.status_code != 503:
-                    return r
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the shop stayed unavailable"
-            time.sleep(0.2)
 
 
 def table(outcomes: list[Outcome]) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 import ray
 
 
@@ -28,3 +30,18 @@ def restart_and_wait(handle: Any) -> dict[str, Any]:
     old_pid = ray.get(handle.ready.remote())["pid"]
     ray.kill(handle, no_restart=False)
     return wait_until(lambda: (r := ray.get(handle.ready.remote(), timeout=5))["pid"] != old_pid and r)  # type: ignore[no-any-return]
+
+
+def until_answered(call: Callable[[], httpx.Response], deadline_s: float = 90) -> httpx.Response:
+    """Retry a request while an actor behind it restarts (503) or the app is not reachable, as a client would."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            response = call()
+            if response.status_code != 503:
+                return response
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("the shop stayed unavailable")
+        time.sleep(0.2)

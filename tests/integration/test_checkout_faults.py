@@ -16,7 +16,7 @@ import ray
 from actors.routing import Router
 from config import Settings
 from tests.shop import Shop
-from tests.support import wait_until
+from tests.support import until_answered, wait_until
 
 SEED = 20261125
 DEFINITIVE = {200, 201, 402, 409}
@@ -38,17 +38,6 @@ def checkout_until_definitive(shop: Shop, headers: dict[str, str], body: dict[st
         time.sleep(0.2)
 
 
-def until_answered(call: Any, deadline_s: float = 60) -> httpx.Response:
-    """Retry a request while an actor behind it restarts (503), as a client would."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        r = call()
-        if r.status_code != 503:
-            return r
-        assert time.monotonic() < deadline, "the shop stayed unavailable"
-        time.sleep(0.2)
-
-
 def kill_one(router: Router, rng: random.Random, user_id: str, variant_id: str) -> str:
     victims = {
         "shoppers": router.owner("shoppers", user_id),
@@ -57,18 +46,6 @@ def kill_one(router: Router, rng: random.Random, user_id: str, variant_id: str) 
     kind = rng.choice(sorted(victims))
     ray.kill(victims[kind], no_restart=False)
     return kind
-
-
-def wait_for(predicate: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if predicate():
-                return
-        except ray.exceptions.RayError:
-            pass
-        assert time.monotonic() < deadline, "the shop did not settle in time"
-        time.sleep(0.2)
 
 
 def test_checkouts_interrupted_by_crashes_finish_exactly_once(shop: Shop, settings: Settings) -> None:
@@ -106,7 +83,7 @@ def test_checkouts_interrupted_by_crashes_finish_exactly_once(shop: Shop, settin
         unfinished = ray.get([h.unfinished.remote() for h in router.all("shoppers")])
         return not any(unfinished)
 
-    wait_for(settled)
+    wait_until(settled, 60)
     orders = [until_answered(lambda s=s: shop.http.get("/v1/orders", headers=s.headers)).json()["items"]
               for s in shoppers]
     assert all(len(o) <= 1 for o in orders), "a retried checkout made two orders"

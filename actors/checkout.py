@@ -24,11 +24,12 @@ from actors import keys, reads
 from actors.shopper_base import ShopperBase
 from actors.store import Changes, dumps
 from domain.carts import Cart
+from domain.catalog import Offer
 from domain.checkout import CheckoutRequest, Saga, order_lines, reservation_groups, short_lines, unsellable
 from domain.clock import epoch, now_iso
 from domain.errors import BadRequest, Conflict, DomainError, Invalid, NotFound, PaymentDeclined
 from domain.ids import new_id
-from domain.orders import Order
+from domain.orders import Order, OrderLine
 from domain.payments import CardInfo
 from domain.serial import encode
 from domain.users import Address
@@ -110,29 +111,10 @@ class CheckoutSaga(ShopperBase):
             self._card(request.payment_token, user_id), return_exceptions=True)
         if isinstance(stock, BaseException) or isinstance(records, BaseException):
             raise stock if isinstance(stock, BaseException) else records  # type: ignore[misc]
-        offers, available = stock
-        record = records.idempotency
-        if record is not None:
-            if record["request_hash"] != request_hash:
-                raise Invalid("idempotency_key_reused", "This Idempotency-Key was used with a different request")
-            if record["state"] == "completed":
-                order = await self._order(record["order_id"])
-                assert order is not None, "a completed checkout's order is written in the same transaction"
-                return CheckoutResult(False, order.view())
-            saga = self.sagas.get(record["saga_id"])
-            if saga is not None:
-                return CheckoutResult(True, await self._drive(saga))
-        if not cart.lines:
-            raise BadRequest("empty_cart", "The cart is empty")
-        gone = unsellable(cart, offers) + [v for v, o in offers.items() if o.currency != self.settings.currency]
-        if gone:
-            raise Conflict("out_of_stock", "Some items can no longer be bought",
-                           {"items": [{"variant_id": v, "requested": cart.lines[v].quantity, "available": 0}
-                                      for v in dict.fromkeys(gone)]})
-        lines = order_lines(cart, offers)
-        short = short_lines(lines, available)
-        if short:
-            raise Conflict("out_of_stock", "Not enough stock for some items", {"items": short})
+        replayed = await self._replay(records.idempotency, request_hash)
+        if replayed is not None:
+            return replayed
+        lines = self._sellable(cart, *stock)
         address = self._address(request, records.user)
         if isinstance(card, BaseException):  # a replay above needs no token: it may have expired since
             raise card
@@ -155,6 +137,35 @@ class CheckoutSaga(ShopperBase):
                     epoch())
         await self.submit(lambda changes: self._record_start(saga, changes))
         return CheckoutResult(True, await self._drive(saga))
+
+    async def _replay(self, record: dict[str, Any] | None, request_hash: str) -> CheckoutResult | None:
+        """The answer to a key used before: its order, or its unfinished saga driven on; None for a new key."""
+        if record is None:
+            return None
+        if record["request_hash"] != request_hash:
+            raise Invalid("idempotency_key_reused", "This Idempotency-Key was used with a different request")
+        if record["state"] == "completed":
+            order = await self._order(record["order_id"])
+            assert order is not None, "a completed checkout's order is written in the same transaction"
+            return CheckoutResult(False, order.view())
+        saga = self.sagas.get(record["saga_id"])
+        return None if saga is None else CheckoutResult(True, await self._drive(saga))
+
+    def _sellable(self, cart: Cart, offers: dict[str, Offer], available: dict[str, int]) -> list[OrderLine]:
+        """The cart's lines at today's prices, if every one is on sale and in stock now (an early refusal; the
+        inventory shards still decide)."""
+        if not cart.lines:
+            raise BadRequest("empty_cart", "The cart is empty")
+        gone = unsellable(cart, offers) + [v for v, o in offers.items() if o.currency != self.settings.currency]
+        if gone:
+            raise Conflict("out_of_stock", "Some items can no longer be bought",
+                           {"items": [{"variant_id": v, "requested": cart.lines[v].quantity, "available": 0}
+                                      for v in dict.fromkeys(gone)]})
+        lines = order_lines(cart, offers)
+        short = short_lines(lines, available)
+        if short:
+            raise Conflict("out_of_stock", "Not enough stock for some items", {"items": short})
+        return lines
 
     @staticmethod
     def _address(request: CheckoutRequest, user: Any) -> dict[str, Any]:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 
 from actors.routing import Router
 from config import Settings
 
-SEARCH_DEPLOYMENT = "search"
+if TYPE_CHECKING:
+    from serve.search import ProductSearch
 
 
 @dataclass
@@ -18,7 +19,7 @@ class Context:
     settings: Settings
     router: Router
     redis: aioredis.Redis  # reads of committed state, rate limits; writes go through the owning actor
-    _search: Any = field(default=None, repr=False)
+    _search: ProductSearch | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
@@ -26,12 +27,10 @@ class Context:
         return cls(settings, Router(settings), aioredis.from_url(settings.redis_url, decode_responses=True))
 
     @property
-    def search(self) -> Any:
-        """A handle to the `search` deployment of this app (looked up on first use: it is deployed beside us)."""
+    def search(self) -> ProductSearch:
+        """This replica's product search (it opens the index on first use)."""
         if self._search is None:
-            from ray import serve
+            from serve.search import ProductSearch
 
-            from serve.app import APP_NAME
-
-            self._search = serve.get_deployment_handle(SEARCH_DEPLOYMENT, app_name=APP_NAME)
+            self._search = ProductSearch(self.settings, self.redis)
         return self._search

@@ -122,9 +122,13 @@ class SearchIndex:
         return self._writer
 
     # -- reading ----------------------------------------------------------------------------------------
+    def stale(self) -> bool:
+        """Whether the writer committed since the last reload (every commit replaces meta.json): one stat call."""
+        return _meta_stamp(self.path) != self._stamp or self._stamp is None
+
     def reload(self) -> bool:
-        """Pick up what the writer committed since the last reload; False when it committed nothing since (every
-        commit rewrites meta.json), which keeps the snapshot and the counts kept for it."""
+        """Pick up what the writer committed since the last reload; False when it committed nothing since, which
+        keeps the snapshot and the counts kept for it."""
         stamp = _meta_stamp(self.path)
         if stamp == self._stamp and stamp is not None:
             return False

@@ -1,7 +1,9 @@
 """Product search and autocomplete, answered inside each API replica over the tantivy index the indexer writes.
 
-Each API replica opens the index directory read-only (on its first search) and looks for new commits at most every
-`search_reload_seconds`, so a catalog change is searchable within a commit interval plus a reload interval.
+Each API replica opens the index directory read-only (on its first search) and, before a search, looks whether the
+indexer committed since (one stat of meta.json; at most every `search_reload_seconds` when that is set above 0).
+So a change is searchable one commit interval after it happened, and a shopper whose searches land on different
+replicas never sees it appear and then vanish again.
 Searching runs on the replica's search threads: tantivy releases the GIL while it matches and counts, so one
 replica serves many searches at once and its event loop stays free for HTTP. There is deliberately no separate
 search deployment: the DeploymentHandle call to one cost more CPU than the search itself (benchmarks/SEARCH.md).
@@ -41,7 +43,7 @@ class ProductSearch:
                                       counts_cache=settings.search_counts_cache)
         self.redis = redis
         self._threads = ThreadPoolExecutor(SEARCH_THREADS, "search")
-        self._reloaded_at = time.monotonic()
+        self._checked_at = time.monotonic()
         self._reload_lock = threading.Lock()
         self._events: list[Event] = []
         self._appending: asyncio.Task[None] | None = None
@@ -72,16 +74,15 @@ class ProductSearch:
         return self.index.suggest(prefix, limit)
 
     def _maybe_reload(self) -> None:
-        """Pick up the indexer's new commits, at most once per interval and by one thread at a time."""
-        if time.monotonic() - self._reloaded_at < self.settings.search_reload_seconds:
+        """Pick up the indexer's new commit, if there is one; searches wait for a reload in progress rather than
+        answer from the older snapshot."""
+        interval = self.settings.search_reload_seconds
+        if interval and time.monotonic() - self._checked_at < interval:
             return
-        if not self._reload_lock.acquire(blocking=False):
-            return  # another thread is reloading; this search uses the current view
-        try:
-            self.index.reload()
-            self._reloaded_at = time.monotonic()
-        finally:
-            self._reload_lock.release()
+        self._checked_at = time.monotonic()
+        if self.index.stale():
+            with self._reload_lock:
+                self.index.reload()  # a no-op when another thread reloaded meanwhile
 
     # -- analytics ---------------------------------------------------------------------------------------
     def _record(self, request: SearchRequest, result: dict[str, Any]) -> None:

@@ -86,8 +86,8 @@ class Settings(BaseSettings):
     search_reload_seconds: float = Field(default=0, ge=0, le=10)  # searchers look for new commits (0: each search)
     # units ordered are counted into the popularity sort at most this often (one rewrite per product and period)
     search_popularity_seconds: float = Field(default=5.0, ge=0, le=3600)
-    # scopes (text + filters) whose total and facet counts each API replica keeps until the index changes (0: none)
-    search_counts_cache: int = Field(default=1024, ge=0, le=1_000_000)
+    # answers, and counts (totals and facets) of searches, each API replica keeps until the index changes (0: none)
+    search_cache_entries: int = Field(default=1024, ge=0, le=1_000_000)
 
     @classmethod
     def settings_customise_sources(

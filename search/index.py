@@ -17,10 +17,10 @@ from typing import Any
 import tantivy
 
 from domain.search import SearchRequest
-from search.counts import Counts, CountsCache, scope
 from search.documents import suggest_key
 from search.facets import aggregations, facet_groups, read_facets
 from search.hits import Highlighter, hit
+from search.kept import Counts, SnapshotCache, scope
 from search.query_builder import QueryBuilder, TextQuery, combine
 from search.schema import (
     FIELD_BOOSTS,
@@ -48,7 +48,7 @@ NAME_PREFIX_MIN = 3  # whole product names are offered from this many characters
 
 class SearchIndex:
     def __init__(self, index: tantivy.Index, path: Path, stamp: tuple[int, ...] | None, writer_memory: int,
-                 writer_threads: int, facet_threads: int, counts_cache: int, read_only: bool = False) -> None:
+                 writer_threads: int, facet_threads: int, cache_entries: int, read_only: bool = False) -> None:
         self.path = path
         self.read_only = read_only
         self._index = index
@@ -62,14 +62,14 @@ class SearchIndex:
         # the searcher of the last reload and its number, swapped together, so a search reads one snapshot
         self._snapshot: tuple[int, tantivy.Searcher] = (0, index.searcher())
         self._stamp = stamp  # meta.json as it was when that snapshot was taken
-        self.counts = CountsCache(counts_cache)
+        self.cache = SnapshotCache(cache_entries)
 
     @classmethod
     def open(cls, path: Path, *, writer_memory: int = 128_000_000, writer_threads: int = 0,
-             facet_threads: int = 1, counts_cache: int = 0, read_only: bool = False) -> SearchIndex:
+             facet_threads: int = 1, cache_entries: int = 0, read_only: bool = False) -> SearchIndex:
         """Open the index at `path`, creating the directory and an empty index when missing. `facet_threads`
-        count facets beside the thread that searches (0: all in the caller's thread); `counts_cache` keeps the
-        counts of that many scopes per snapshot (search/counts.py). Only the writer (`read_only=False`) replaces
+        count facets beside the thread that searches (0: all in the caller's thread); `cache_entries` keeps that
+        many answers and counts per snapshot (search/kept.py). Only the writer (`read_only=False`) replaces
         an index of an older layout; a reader never removes or marks anything."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
@@ -83,7 +83,7 @@ class SearchIndex:
         index.config_reader("manual")
         if not read_only and current != SCHEMA_VERSION:
             marker.write_text(SCHEMA_VERSION + "\n")
-        return cls(index, path, stamp, writer_memory, writer_threads, facet_threads, counts_cache, read_only)
+        return cls(index, path, stamp, writer_memory, writer_threads, facet_threads, cache_entries, read_only)
 
     # -- writing (the indexer only) ---------------------------------------------------------------------
     def upsert(self, docs: list[dict[str, Any]]) -> None:
@@ -128,7 +128,7 @@ class SearchIndex:
 
     def reload(self) -> bool:
         """Pick up what the writer committed since the last reload; False when it committed nothing since, which
-        keeps the snapshot and the counts kept for it."""
+        keeps the snapshot and what was kept for it."""
         stamp = _meta_stamp(self.path)
         if stamp == self._stamp and stamp is not None:
             return False
@@ -153,18 +153,23 @@ class SearchIndex:
     def search(self, request: SearchRequest) -> dict[str, Any]:
         """One page of hits, the total and the facets, all from one snapshot of the index."""
         version, searcher = self._snapshot
+        answer = self.cache.answers.get(version, request)
+        if answer is not None:  # asked exactly so before on this snapshot
+            return dict(answer)  # the caller may add to its copy; what is inside is shared, never changed
         key = scope(request)
-        counts = self.counts.get(version, key)
+        counts = self.cache.counts.get(version, key)
         if counts is not None:  # counted before on this snapshot: only the page is searched
             text = self._builder.text_query(request.text, searcher, relaxed=counts.relaxed)
             result = self._page(searcher, request, text, count=False)
         else:
             text, result, counts = self._count(searcher, request)
-            self.counts.put(version, key, counts)
+            self.cache.counts.put(version, key, counts)
         highlighter = Highlighter(searcher, text.query, self._schema) if text is not None and result.hits else None
         hits = [hit(searcher.doc(address), highlighter) for _, address in result.hits]
-        return {"total": counts.total, "page": request.page, "page_size": request.page_size, "hits": hits,
-                "facets": counts.facets}
+        answer = {"total": counts.total, "page": request.page, "page_size": request.page_size, "hits": hits,
+                  "facets": counts.facets}
+        self.cache.answers.put(version, request, answer)
+        return dict(answer)
 
     def _count(self, searcher: tantivy.Searcher, request: SearchRequest) -> tuple[TextQuery | None, Any, Counts]:
         """The page, with the total and the facets counted beside it."""

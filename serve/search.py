@@ -40,7 +40,7 @@ class ProductSearch:
         self.settings = settings
         # facets are counted on the search thread too: under load the other searches keep every core busy
         self.index = SearchIndex.open(settings.search_dir, read_only=True, facet_threads=0,
-                                      counts_cache=settings.search_counts_cache)
+                                      cache_entries=settings.search_cache_entries)
         self.redis = redis
         self._threads = ThreadPoolExecutor(SEARCH_THREADS, "search")
         self._checked_at = time.monotonic()

@@ -51,9 +51,10 @@ bench-deps:
 catalog: install
 	$(BIN)/python -m pipelines.large_catalog --products $(N) --out var/catalog/products-$(N).parquet
 
-# search at N products (default 1,000,000): index build, latency in-process and through HTTP, PostgreSQL baseline
+# search at N products (default 1,000,000): index build, latency in-process and through HTTP, PostgreSQL baseline;
+# more options in ARGS, e.g. `make bench-search ARGS="--reuse-index --cold"` (see python -m benchmarks.search -h)
 bench-search: install bench-deps
-	$(BIN)/python -m benchmarks.search --products $(N)
+	$(BIN)/python -m benchmarks.search --products $(N) $(ARGS)
 
 # read-only check of every invariant of a live shop (REDIS_URL, else the Redis `make run` starts); exit 1 on violations
 audit: install

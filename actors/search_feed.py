@@ -3,15 +3,14 @@
 The index is derived state: every change re-reads the product's committed state from Redis (the product JSON,
 its variants' stock, its category path, its popularity) rather than trusting the event's payload, so applying an
 event twice, late, or out of order still leaves the document right. Only the search indexer actor (and the
-rebuild CLI when the shop is down) writes the index; both go through `IndexUpdater`.
+rebuild CLI when the shop is down) writes the index; both go through `IndexUpdater` (actors/search_updater.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +20,6 @@ from actors import keys, reads
 from actors.routing import Router
 from config import Settings
 from search.documents import product_document
-from search.index import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +38,7 @@ class Touched:
     products: set[str] = field(default_factory=set)  # re-read and upsert (or delete when not active)
     stock_variants: set[str] = field(default_factory=set)  # re-check the product's in-stock state
     ordered: dict[str, int] = field(default_factory=dict)  # variant_id -> units ordered (popularity)
+    order_entries: list[str] = field(default_factory=list)  # ids of the entries that only count popularity
     categories: bool = False  # a category was created: refresh the tree
 
     def __bool__(self) -> bool:
@@ -63,6 +62,7 @@ def touched(entries: Iterable[Entry]) -> Touched:
         elif kind == "order.created":
             for item in data.get("items") or []:
                 work.ordered[item["variant_id"]] = work.ordered.get(item["variant_id"], 0) + int(item["quantity"])
+            work.order_entries.append(entry_id)
         elif kind == "category.created":
             work.categories = True
         elif "variant_id" in data:
@@ -110,6 +110,11 @@ class CatalogFeed:
             return {}
         owners = await self.redis.hmget(keys.VARIANTS, ids)  # type: ignore[misc]
         return {v: p for v, p in zip(ids, owners, strict=True) if p is not None}
+
+    async def available(self, variant_ids: Iterable[str]) -> dict[str, int]:
+        """variant_id -> units available now (never below 0), for the variants that have a stock record."""
+        levels = await reads.stock_levels(self, variant_ids)
+        return {variant_id: max(0, int(level["available"])) for variant_id, level in levels.items()}
 
     async def count_orders(self, ordered: dict[str, int]) -> set[str]:
         """Add ordered units to each product's popularity; returns the products whose popularity moved.
@@ -160,72 +165,3 @@ class CatalogFeed:
                 page = {}
         if page:
             yield page
-
-
-class IndexUpdater:
-    """Applies catalog changes to the index. One per index directory (it holds the tantivy writer); its lock keeps
-    a rebuild and incremental changes from interleaving, so an older read never overwrites a newer one."""
-
-    REBUILD_PAGE = 1000
-
-    def __init__(self, index: SearchIndex, feed: CatalogFeed) -> None:
-        self.index = index
-        self.feed = feed
-        self.in_stock: dict[str, bool] = {}  # what the index says, so stock churn rewrites only what flips
-        self.lock = asyncio.Lock()
-        self.upserted = 0
-        self.deleted = 0
-
-    async def apply(self, entries: list[Entry]) -> int:
-        """Stage the index changes of these entries (visible after `commit`). Returns how many documents moved."""
-        work = touched(entries)
-        if not work:
-            return 0
-        async with self.lock:
-            if work.categories:
-                await self.feed.refresh_categories()
-            rewrite = set(work.products) | await self.feed.count_orders(work.ordered)
-            stock_only = set((await self.feed.products_of(work.stock_variants)).values()) - rewrite
-            docs = await self.feed.documents(rewrite | stock_only)
-            flipped = {pid for pid in stock_only if self.in_stock.get(pid) != docs.in_stock.get(pid)}
-            keep = rewrite | flipped
-            docs.upserts = [d for d in docs.upserts if d["product_id"] in keep]
-            docs.deletes = [pid for pid in docs.deletes if pid in keep]
-            await asyncio.to_thread(self._write, docs)
-            self.in_stock.update({pid: state for pid, state in docs.in_stock.items() if pid in keep})
-            return len(docs.upserts) + len(docs.deletes)
-
-    async def commit(self) -> None:
-        async with self.lock:
-            await asyncio.to_thread(self.index.commit)
-
-    async def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """The index made again from every stored product, committed at the end (searchers see the old one until
-        then). Returns how many products are searchable."""
-        async with self.lock:
-            # a product the store no longer has must go too; tantivy's delete-all mangles operations staged
-            # before it (they are lost or outlive it), so whatever is staged is committed first
-            await asyncio.to_thread(self._clear)
-            self.in_stock.clear()
-            indexed = 0
-            async for page in self.feed.pages(self.REBUILD_PAGE):
-                docs = await self.feed.documents_of(page)
-                await asyncio.to_thread(self._write, docs)
-                self.in_stock.update(docs.in_stock)
-                indexed += len(docs.upserts)
-                if progress is not None:
-                    progress(len(page))
-            await asyncio.to_thread(self.index.commit)
-            return indexed
-
-    def _clear(self) -> None:
-        self.index.commit()
-        self.index.delete_all()
-
-    def _write(self, docs: Documents) -> None:
-        if docs.deletes:
-            self.index.delete(docs.deletes)
-            self.deleted += len(docs.deletes)
-        if docs.upserts:
-            self.index.upsert(docs.upserts)
-            self.upserted += len(docs.upserts)

@@ -2,8 +2,12 @@
 
 It reads `settings.events_stream` as the consumer group `search-indexer` (at-least-once: an entry is acknowledged
 only after the commit that made its change searchable), applies catalog, stock, rating and order events through
-`IndexUpdater`, and commits at most every `search_commit_seconds` while changes arrive. Searchers (the `search`
-Serve deployment) open the same directory read-only and reload on new commits.
+`IndexUpdater` (actors/search_updater.py): the entries that arrive within `search_commit_seconds` of the first
+one are applied together, committed once and acknowledged in one call, so a busy shop costs a few index commits
+and Redis round trips a second, not a few per event. Units ordered are counted into popularity at most every
+`search_popularity_seconds` (their order entries stay unacknowledged until then), so a product sold many times is
+rewritten once per period, not once per order.
+Searchers (the API replicas) open the same directory read-only and reload on new commits.
 
 On start: an index that is missing or empty while the catalog has products, or a store the group never read, is
 rebuilt from Redis; the group is first moved to the stream's end, so every change after that point is read and
@@ -24,7 +28,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from actors import keys
-from actors.search_feed import CatalogFeed, Entry, IndexUpdater
+from actors.search_feed import CatalogFeed, Entry
+from actors.search_updater import IndexUpdater, Staged
 from actors.shard import ShardActor
 from config import Settings
 from domain.clock import now_iso
@@ -92,10 +97,16 @@ class SearchIndexer(ShardActor):
         return await self._rebuild()
 
     async def stats(self) -> dict[str, Any]:
-        updater = self.updater
+        """Counters since this process started. `upserted` counts every document written (rebuilds too);
+        `stock_flips` the products rewritten because their in-stock state flipped; `popularity_counts` the times
+        units ordered were counted and `popularity_upserted` the products rewritten for it;
+        `popularity_pending` the order entries waiting for the next count."""
+        updater = self._updater()
         return {"docs": self.index.num_docs(), "events": self.events, "commits": self.commits,
-                "last_commit_at": self.last_commit_at, "upserted": updater.upserted if updater else 0,
-                "deleted": updater.deleted if updater else 0, "rebuilding": self.rebuilding,
+                "last_commit_at": self.last_commit_at, "upserted": updater.upserted, "deleted": updater.deleted,
+                "stock_flips": updater.stock_flips, "popularity_counts": updater.popularity_counts,
+                "popularity_upserted": updater.popularity_upserted,
+                "popularity_pending": updater.popularity_pending, "rebuilding": self.rebuilding,
                 "rebuild_done": self.rebuild_done, "rebuild_total": self.rebuild_total, "failures": self.failures,
                 "running": self._loop is not None and not self._loop.done()}
 
@@ -116,38 +127,53 @@ class SearchIndexer(ShardActor):
         if await needs_rebuild(redis, stream, self.index):
             await move_group_to_end(redis, stream)
             await self._rebuild()
+        updater = self._updater()
         backlog: str | None = "0"  # our own pending entries first, then ">" (new ones)
-        unacked: list[str] = []
-        changed = 0  # documents staged since the last commit
-        last_commit = 0.0
+        batch: list[Entry] = []  # entries gathered for up to a commit interval, then applied together
+        batch_due = 0.0
+        popularity_due = time.monotonic() + self.settings.search_popularity_seconds
         while True:
             try:
-                if unacked and (not changed or time.monotonic() - last_commit >= self.settings.search_commit_seconds):
-                    if changed:  # entries that changed nothing are acknowledged without a commit
-                        await self._commit()
-                        last_commit = time.monotonic()
-                    await self.store.redis.xack(self.settings.events_stream, GROUP, *unacked)
-                    unacked, changed = [], 0
-                entries = await self._read(backlog, self._block_ms(changed, last_commit))
+                staged: list[Staged] = []
+                now = time.monotonic()
+                if batch and (backlog is not None or now >= batch_due or len(batch) >= self.settings.search_batch_max):
+                    staged.append(await updater.apply(batch))
+                    self.events += len(batch)
+                    batch = []
+                if updater.popularity_pending and now >= popularity_due:
+                    staged.append(await updater.count_popularity())
+                    popularity_due = now + self.settings.search_popularity_seconds
+                await self._commit_and_acknowledge(staged)
+                entries = await self._read(backlog, self._block_ms(batch_due if batch else None, popularity_due))
                 if backlog is not None:
                     backlog = entries[-1][0] if entries else None
-                if entries:
-                    changed += await self._updater().apply(entries)
-                    unacked.extend(entry_id for entry_id, _ in entries)
-                    self.events += len(entries)
+                if entries and not batch:
+                    batch_due = time.monotonic() + self.settings.search_commit_seconds
+                batch += entries
             except Exception:  # Redis restarting, a bad batch: re-read what is unacknowledged, after a pause
                 self.failures += 1
                 log.exception("search indexer: batch failed; retrying from the pending entries")
-                backlog, unacked, changed = "0", [], 0
-                if self.updater is not None:
-                    self.updater.in_stock.clear()  # re-applying must rewrite, not trust what may be uncommitted
+                backlog, batch = "0", []
+                updater.forget()  # re-applying must rewrite, not trust what may be uncommitted
                 await asyncio.sleep(RETRY_SECONDS)
 
-    def _block_ms(self, changed: int, last_commit: float) -> int | None:
-        if not changed:
+    async def _commit_and_acknowledge(self, staged: list[Staged]) -> None:
+        """Commit what was staged (if anything was), then acknowledge the entries it covers: a crash before the
+        acknowledgement means they are read and applied again, never lost."""
+        done = [entry_id for s in staged for entry_id in s.done]
+        if any(s.documents for s in staged):
+            await self._commit()
+        if done:
+            await self.store.redis.xack(self.settings.events_stream, GROUP, *done)
+
+    def _block_ms(self, batch_due: float | None, popularity_due: float) -> int:
+        """How long to wait for new entries: until the gathered batch or the popularity count is due, if one is."""
+        due = [batch_due] if batch_due is not None else []
+        if self.updater is not None and self.updater.popularity_pending:
+            due.append(popularity_due)
+        if not due:
             return IDLE_BLOCK_MS
-        due = last_commit + self.settings.search_commit_seconds - time.monotonic()
-        return max(1, int(due * 1000))  # BLOCK 0 would wait forever
+        return max(1, min(IDLE_BLOCK_MS, int((min(due) - time.monotonic()) * 1000)))  # BLOCK 0 would wait forever
 
     async def _read(self, backlog: str | None, block_ms: int | None) -> list[Entry]:
         start = ">" if backlog is None else backlog

@@ -88,16 +88,16 @@ class Timings:
     seconds: float = 0.0  # wall time of the timed passes
 
     def add(self, query: BenchQuery, seconds: float, total: int) -> None:
-        self.samples[query.kind].append(seconds)
+        self.samples.setdefault(query.kind, []).append(seconds)
         self.by_query.setdefault(query.label, []).append(seconds)
         self.totals[query.label] = total
 
     def every(self) -> list[float]:
-        return [s for kind in KINDS for s in self.samples[kind]]
+        return [s for samples in self.samples.values() for s in samples]
 
     def percentile(self, q: float, kind: str | None = None, label: str | None = None) -> float:
         """Nearest-rank percentile in milliseconds, of one query, one kind, or all."""
-        chosen = self.by_query.get(label or "", []) if label else self.samples[kind] if kind else self.every()
+        chosen = self.by_query.get(label or "", []) if label else self.samples.get(kind, []) if kind else self.every()
         ordered = sorted(chosen)
         if not ordered:
             return math.nan

@@ -74,6 +74,11 @@ def save(path: Path, figures: dict[str, Any]) -> None:
                                                                 for q in (50, 90, 99)}} for k in KINDS},
                     "all": {f"p{q}_ms": round(value.percentile(q), 3) for q in (50, 90, 99)},
                     "queries": {label: round(value.percentile(50, label=label), 3) for label in value.by_query}}
+        if hasattr(value, "cpu_rows"):  # a search_http.Stage
+            return {"name": value.name, "clients": value.clients, "requests": value.requests,
+                    "per_second": round(value.rate, 1), "errors": value.errors,
+                    "client_cpu_seconds": round(value.client_cpu, 3), "e2e": plain(value.e2e),
+                    "cpu_ms_per_request": {label: round(ms, 3) for label, ms, _ in value.cpu_rows}}
         return str(value)
 
     path.parent.mkdir(parents=True, exist_ok=True)

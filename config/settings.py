@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     haproxy: bool = True
-    api_replicas: int = Field(default=1, ge=1, le=64)
+    api_replicas: int = Field(default=2, ge=1, le=64)
 
     inventory_shards: int = Field(default=4, ge=1, le=1024)
     shopper_shards: int = Field(default=2, ge=1, le=1024)  # carts, checkouts and orders, by shopper
@@ -88,10 +88,13 @@ class Settings(BaseSettings):
     seed_random_seed: int = 7
 
     search_dir: Path = Path("var/search")  # default: <data_dir>/search
-    search_replicas: int = Field(default=1, ge=1, le=64)
     search_commit_seconds: float = Field(default=0.25, gt=0, le=10)  # the indexer commits at most this often
     search_batch_max: int = Field(default=500, ge=1, le=100000)  # events read per indexer batch
-    search_reload_seconds: float = Field(default=0.25, ge=0, le=10)  # searchers look for new commits this often
+    search_reload_seconds: float = Field(default=0, ge=0, le=10)  # searchers look for new commits (0: each search)
+    # units ordered are counted into the popularity sort at most this often (one rewrite per product and period)
+    search_popularity_seconds: float = Field(default=5.0, ge=0, le=3600)
+    # answers, and counts (totals and facets) of searches, each API replica keeps until the index changes (0: none)
+    search_cache_entries: int = Field(default=1024, ge=0, le=1_000_000)
 
     @classmethod
     def settings_customise_sources(

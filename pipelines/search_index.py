@@ -24,8 +24,9 @@ from tqdm import tqdm
 
 from actors import keys
 from actors.routing import actor_name
-from actors.search_feed import CatalogFeed, IndexUpdater
+from actors.search_feed import CatalogFeed
 from actors.search_indexer import move_group_to_end
+from actors.search_updater import IndexUpdater
 from config import Settings, load_settings
 from search.index import SearchIndex
 from serve.local_redis import LocalRedis

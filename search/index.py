@@ -18,8 +18,9 @@ import tantivy
 
 from domain.search import SearchRequest
 from search.documents import suggest_key
-from search.facets import FACETS, aggregations, facet_groups, read_facets
+from search.facets import aggregations, facet_groups, read_facets
 from search.hits import Highlighter, hit
+from search.kept import Counts, SnapshotCache, scope
 from search.query_builder import QueryBuilder, TextQuery, combine
 from search.schema import (
     FIELD_BOOSTS,
@@ -46,8 +47,8 @@ NAME_PREFIX_MIN = 3  # whole product names are offered from this many characters
 
 
 class SearchIndex:
-    def __init__(self, index: tantivy.Index, path: Path, writer_memory: int, writer_threads: int,
-                 facet_threads: int, read_only: bool = False) -> None:
+    def __init__(self, index: tantivy.Index, path: Path, stamp: tuple[int, ...] | None, writer_memory: int,
+                 writer_threads: int, facet_threads: int, cache_entries: int, read_only: bool = False) -> None:
         self.path = path
         self.read_only = read_only
         self._index = index
@@ -58,28 +59,31 @@ class SearchIndex:
         self._writer_threads = writer_threads
         # tantivy releases the GIL, so facets are counted on other cores while this thread finds the page
         self._facet_pool = ThreadPoolExecutor(facet_threads, "facets") if facet_threads > 0 else None
-        # the facets of the whole catalog (no text, no filter: the landing page) for the snapshot of `_version`
-        self._version = 0
-        self._catalog_facets: tuple[int, dict[str, Any]] | None = None
+        # the searcher of the last reload and its number, swapped together, so a search reads one snapshot
+        self._snapshot: tuple[int, tantivy.Searcher] = (0, index.searcher())
+        self._stamp = stamp  # meta.json as it was when that snapshot was taken
+        self.cache = SnapshotCache(cache_entries)
 
     @classmethod
     def open(cls, path: Path, *, writer_memory: int = 128_000_000, writer_threads: int = 0,
-             facet_threads: int = 1, read_only: bool = False) -> SearchIndex:
+             facet_threads: int = 1, cache_entries: int = 0, read_only: bool = False) -> SearchIndex:
         """Open the index at `path`, creating the directory and an empty index when missing. `facet_threads`
-        count facets beside the thread that searches (0: all in the caller's thread). Only the writer
-        (`read_only=False`) replaces an index of an older layout; a reader never removes or marks anything."""
+        count facets beside the thread that searches (0: all in the caller's thread); `cache_entries` keeps that
+        many answers and counts per snapshot (search/kept.py). Only the writer (`read_only=False`) replaces
+        an index of an older layout; a reader never removes or marks anything."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         marker = path / VERSION_FILE
         current = marker.read_text().strip() if marker.exists() else None
         if not read_only and current != SCHEMA_VERSION and tantivy.Index.exists(str(path)):
             _remove_index_files(path)
+        stamp = _meta_stamp(path)  # before the index is read: a commit in between is picked up by the next reload
         index = tantivy.Index(build_schema(), str(path), reuse=True)
         register_analyzers(index)
         index.config_reader("manual")
         if not read_only and current != SCHEMA_VERSION:
             marker.write_text(SCHEMA_VERSION + "\n")
-        return cls(index, path, writer_memory, writer_threads, facet_threads, read_only)
+        return cls(index, path, stamp, writer_memory, writer_threads, facet_threads, cache_entries, read_only)
 
     # -- writing (the indexer only) ---------------------------------------------------------------------
     def upsert(self, docs: list[dict[str, Any]]) -> None:
@@ -118,20 +122,59 @@ class SearchIndex:
         return self._writer
 
     # -- reading ----------------------------------------------------------------------------------------
-    def reload(self) -> None:
-        """Pick up what the writer committed since the last reload."""
+    def stale(self) -> bool:
+        """Whether the writer committed since the last reload (every commit replaces meta.json): one stat call."""
+        return _meta_stamp(self.path) != self._stamp or self._stamp is None
+
+    def reload(self) -> bool:
+        """Pick up what the writer committed since the last reload; False when it committed nothing since, which
+        keeps the snapshot and what was kept for it."""
+        stamp = _meta_stamp(self.path)
+        if stamp == self._stamp and stamp is not None:
+            return False
         self._index.reload()
-        self._version += 1
+        self._snapshot = (self._snapshot[0] + 1, self._index.searcher())
+        self._stamp = stamp
+        return True
 
     def num_docs(self) -> int:
-        return int(self._index.searcher().num_docs)
+        return int(self._snapshot[1].num_docs)
+
+    def in_stock_of(self, product_ids: list[str]) -> dict[str, bool]:
+        """product_id -> whether its document says "in stock", for the products the last reload holds."""
+        searcher = self._snapshot[1]
+        found: dict[str, bool] = {}
+        for product_id in product_ids:
+            result = searcher.search(tantivy.Query.term_query(self._schema, "product_id", product_id), 1)
+            if result.hits:
+                found[product_id] = bool(hit(searcher.doc(result.hits[0][1]), None)["in_stock"])
+        return found
 
     def search(self, request: SearchRequest) -> dict[str, Any]:
         """One page of hits, the total and the facets, all from one snapshot of the index."""
-        version = self._version  # read first: if a reload comes between, the memo below is only counted again
-        searcher = self._index.searcher()
+        version, searcher = self._snapshot
+        answer = self.cache.answers.get(version, request)
+        if answer is not None:  # asked exactly so before on this snapshot
+            return dict(answer)  # the caller may add to its copy; what is inside is shared, never changed
+        key = scope(request)
+        counts = self.cache.counts.get(version, key)
+        if counts is not None:  # counted before on this snapshot: only the page is searched
+            text = self._builder.text_query(request.text, searcher, relaxed=counts.relaxed)
+            result = self._page(searcher, request, text, count=False)
+        else:
+            text, result, counts = self._count(searcher, request)
+            self.cache.counts.put(version, key, counts)
+        highlighter = Highlighter(searcher, text.query, self._schema) if text is not None and result.hits else None
+        hits = [hit(searcher.doc(address), highlighter) for _, address in result.hits]
+        answer = {"total": counts.total, "page": request.page, "page_size": request.page_size, "hits": hits,
+                  "facets": counts.facets}
+        self.cache.answers.put(version, request, answer)
+        return dict(answer)
+
+    def _count(self, searcher: tantivy.Searcher, request: SearchRequest) -> tuple[TextQuery | None, Any, Counts]:
+        """The page, with the total and the facets counted beside it."""
         text = self._builder.text_query(request.text, searcher)
-        facets = self._count_facets(searcher, version, request, text)
+        facets = self._count_facets(searcher, request, text)
         result = self._page(searcher, request, text)
         if result.count == 0 and text is not None and text.words > 1:
             # no product has every word: rather show those with all but one of them, best first
@@ -139,14 +182,12 @@ class SearchIndex:
             relaxed_result = self._page(searcher, request, relaxed)
             if relaxed_result.count:
                 text, result = relaxed, relaxed_result
-                facets = self._count_facets(searcher, version, request, text)
-        highlighter = Highlighter(searcher, text.query, self._schema) if text is not None and result.hits else None
-        hits = [hit(searcher.doc(address), highlighter) for _, address in result.hits]
+                facets = self._count_facets(searcher, request, text)
         counted: dict[str, list[dict[str, Any]]] = {}
         for group in facets:
             counted.update(read_facets(group.result()))
-        return {"total": int(result.count or 0), "page": request.page, "page_size": request.page_size, "hits": hits,
-                "facets": {name: counted[name] for name in ("categories", "brands", "price_ranges", "ratings")}}
+        ordered = {name: counted[name] for name in ("categories", "brands", "price_ranges", "ratings")}
+        return text, result, Counts(int(result.count or 0), ordered, bool(text and text.relaxed))
 
     def suggest(self, prefix: str, limit: int = 10) -> list[str]:
         """Completions of what the shopper has typed so far: brands, categories, tags and words of names, the
@@ -155,7 +196,7 @@ class SearchIndex:
         limit = min(limit, SUGGEST_LIMIT_MAX)
         if not key or limit < 1:
             return []
-        searcher = self._index.searcher()
+        searcher = self._snapshot[1]
         fields = [SUGGEST_FIELD] if len(key) < NAME_PREFIX_MIN else [SUGGEST_FIELD, SUGGEST_NAME_FIELD]
         found: dict[str, str] = {}
         for field in fields:
@@ -166,26 +207,25 @@ class SearchIndex:
                     return list(found.values())
         return list(found.values())
 
-    def _page(self, searcher: tantivy.Searcher, request: SearchRequest, text: TextQuery | None) -> Any:
+    def _page(self, searcher: tantivy.Searcher, request: SearchRequest, text: TextQuery | None,
+              count: bool = True) -> Any:
         offset = (request.page - 1) * request.page_size
         if text is not None and request.sort == "relevance":
             scored = combine(text, self._builder.filters(request), scored=True)
-            return searcher.search(scored, request.page_size, count=True, offset=offset)
+            return searcher.search(scored, request.page_size, count=count, offset=offset)
         query = combine(text, self._builder.filters(request))
         field, descending = SORT_FIELDS[request.sort]
         order = tantivy.Order.Desc if descending else tantivy.Order.Asc
-        return searcher.search(query, request.page_size, count=True, offset=offset, order_by_field=field,
+        return searcher.search(query, request.page_size, count=count, offset=offset, order_by_field=field,
                                order=order)
 
-    def _count_facets(self, searcher: tantivy.Searcher, version: int, request: SearchRequest,
+    def _count_facets(self, searcher: tantivy.Searcher, request: SearchRequest,
                       text: TextQuery | None) -> list[Future[dict[str, Any]]]:
         """Start one aggregation per facet group (see facets.facet_groups); their results come as futures."""
         groups: list[Future[dict[str, Any]]] = []
-        if text is None and not self._builder.filters(request):
-            return [self._facet_pool_or_now(self._whole_catalog_facets, searcher, version)]
         for without, names in facet_groups(request):
-            scope = combine(text, self._builder.filters(request, without))
-            groups.append(self._facet_pool_or_now(searcher.aggregate, scope, aggregations(names)))
+            scope_query = combine(text, self._builder.filters(request, without))
+            groups.append(self._facet_pool_or_now(searcher.aggregate, scope_query, aggregations(names)))
         return groups
 
     def _facet_pool_or_now(self, count: Callable[..., dict[str, Any]], *args: Any) -> Future[dict[str, Any]]:
@@ -195,13 +235,14 @@ class SearchIndex:
         done.set_result(count(*args))
         return done
 
-    def _whole_catalog_facets(self, searcher: tantivy.Searcher, version: int) -> dict[str, Any]:
-        """Counted once per snapshot: the same for every visitor until the next reload."""
-        counted, memo = self._catalog_facets or (-1, {})
-        if counted != version:
-            memo = searcher.aggregate(tantivy.Query.all_query(), aggregations(tuple(FACETS)))
-            self._catalog_facets = (version, memo)
-        return memo
+
+def _meta_stamp(path: Path) -> tuple[int, ...] | None:
+    """Which meta.json the directory holds: tantivy replaces the file (a new inode) on every commit."""
+    try:
+        info = (path / "meta.json").stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
 def _remove_index_files(path: Path) -> None:

@@ -8,7 +8,6 @@ from ray import serve
 
 from config import Settings
 from serve.api import api_builder
-from serve.search import SearchService
 
 APP_NAME = "bazaar"
 
@@ -23,14 +22,10 @@ def build_app(settings: Settings) -> Any:
     )
     @serve.ingress(api_builder(settings))
     class BazaarAPI:
-        """The HTTP ingress; all routes live on the FastAPI app built per replica. The search deployment is
-        bound here so it is part of this app; routes reach it by name (`Context.search`)."""
+        """The HTTP ingress; all routes live on the FastAPI app built per replica (product search too, over the
+        replica's own read-only view of the search index: serve/search.py)."""
 
-        def __init__(self, search: Any) -> None:
-            self.search = search
-
-    search = SearchService.options(num_replicas=settings.search_replicas).bind(settings)
-    return BazaarAPI.bind(search)
+    return BazaarAPI.bind()
 
 
 def deploy(settings: Settings) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 
@@ -11,7 +11,8 @@ from actors.payments import SandboxGateway
 from actors.routing import Router
 from config import Settings
 
-SEARCH_DEPLOYMENT = "search"
+if TYPE_CHECKING:
+    from serve.search import ProductSearch
 
 
 @dataclass
@@ -19,7 +20,7 @@ class Context:
     settings: Settings
     router: Router
     redis: aioredis.Redis  # for the read model (actors/reads.py) and rate limits; writes go through actors
-    _search: Any = field(default=None, repr=False)
+    _search: ProductSearch | None = field(default=None, repr=False)
     _gateway: SandboxGateway | None = field(default=None, repr=False)
 
     @classmethod
@@ -35,12 +36,10 @@ class Context:
         return self._gateway
 
     @property
-    def search(self) -> Any:
-        """A handle to the `search` deployment of this app (looked up on first use: it is deployed beside us)."""
+    def search(self) -> ProductSearch:
+        """This replica's product search (it opens the index on first use)."""
         if self._search is None:
-            from ray import serve
+            from serve.search import ProductSearch
 
-            from serve.app import APP_NAME
-
-            self._search = serve.get_deployment_handle(SEARCH_DEPLOYMENT, app_name=APP_NAME)
+            self._search = ProductSearch(self.settings, self.redis)
         return self._search

@@ -18,7 +18,7 @@ from serve.tokens import Principal, decode_access_token
 _bearer = HTTPBearer(auto_error=False)
 
 
-async def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:  # async: FastAPI runs a plain def on a thread
     return request.app.state.ctx  # type: ignore[no-any-return]
 
 

@@ -1,9 +1,14 @@
-"""The `search` Serve deployment: product search and autocomplete over the tantivy index the indexer actor writes.
+"""Product search and autocomplete, answered inside each API replica over the tantivy index the indexer writes.
 
-Each replica opens the index directory read-only and looks for new commits at most every
-`search_reload_seconds`, so a catalog change is searchable within a commit interval plus a reload interval.
-Searching runs in a worker thread (tantivy releases the GIL), so one replica serves many requests at once.
-Every search is recorded as a `search.performed` event on the stream (analytics; see docs/events.md).
+Each API replica opens the index directory read-only (on its first search) and, before a search, looks whether the
+indexer committed since (one stat of meta.json; at most every `search_reload_seconds` when that is set above 0).
+So a change is searchable one commit interval after it happened, and a shopper whose searches land on different
+replicas never sees it appear and then vanish again.
+Searching runs on the replica's search threads: tantivy releases the GIL while it matches and counts, so one
+replica serves many searches at once and its event loop stays free for HTTP. There is deliberately no separate
+search deployment: the DeploymentHandle call to one cost more CPU than the search itself (benchmarks/SEARCH.md).
+Every search is recorded as a `search.performed` event on the stream (analytics; see docs/events.md), appended
+in small batches after the answer is sent.
 """
 
 from __future__ import annotations
@@ -12,40 +17,42 @@ import asyncio
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import redis.asyncio as aioredis
-from ray import serve
 
 from actors.store import Event
 from config import Settings
 from domain.search import SearchRequest
 from search.index import SearchIndex
-from serve.context import SEARCH_DEPLOYMENT
 
 log = logging.getLogger(__name__)
 
 SUGGEST_LIMIT = 10
+SEARCH_THREADS = 2  # per replica (and a replica per core): tantivy runs without the GIL, the Python around it is short
+EVENTS_FLUSH_SECONDS = 0.05  # search.performed events wait at most this long to be appended, in one round trip
+EVENTS_BUFFER_MAX = 10_000  # beyond this (Redis unreachable for long) new events are dropped, not searches
 
 
-@serve.deployment(name=SEARCH_DEPLOYMENT, ray_actor_options={"num_cpus": 0}, max_ongoing_requests=512,
-                  health_check_period_s=5)
-class SearchService:
-    def __init__(self, settings: Settings) -> None:
-        assert settings.redis_url, "settings.redis_url must be set before the app is deployed"
+class ProductSearch:
+    def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
         self.settings = settings
-        self.index = SearchIndex.open(settings.search_dir, read_only=True)
-        self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)
-        self._reloaded_at = time.monotonic()
+        # facets are counted on the search thread too: under load the other searches keep every core busy
+        self.index = SearchIndex.open(settings.search_dir, read_only=True, facet_threads=0,
+                                      cache_entries=settings.search_cache_entries)
+        self.redis = redis
+        self._threads = ThreadPoolExecutor(SEARCH_THREADS, "search")
+        self._checked_at = time.monotonic()
         self._reload_lock = threading.Lock()
-        self._recording: set[asyncio.Task[Any]] = set()
+        self._events: list[Event] = []
+        self._appending: asyncio.Task[None] | None = None
 
-    async def search(self, params: dict[str, Any]) -> dict[str, Any]:
-        """`params` as the HTTP query has them; raises domain Invalid for bad input. The result carries
-        `took_ms`, the time spent in this replica (validation, reload check and the search itself)."""
+    async def search(self, request: SearchRequest) -> dict[str, Any]:
+        """A page of hits with the total and the facets, and `took_ms`: the time spent here (the reload check and
+        the search, waiting for a search thread included)."""
         started = time.perf_counter()
-        request = SearchRequest.from_params(**params)
-        result = await asyncio.to_thread(self._search, request)
+        result = await asyncio.get_running_loop().run_in_executor(self._threads, self._search, request)
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 3)
         self._record(request, result)
         return result
@@ -54,16 +61,10 @@ class SearchService:
         prefix = " ".join(q.split())
         if not prefix:
             return []
-        return await asyncio.to_thread(self._suggest, prefix, min(max(limit, 1), SUGGEST_LIMIT))
+        limit = min(max(limit, 1), SUGGEST_LIMIT)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, self._suggest, prefix, limit)
 
-    async def num_docs(self) -> int:
-        self._maybe_reload()
-        return self.index.num_docs()
-
-    def check_health(self) -> None:
-        self.index.num_docs()
-
-    # -- in a worker thread ------------------------------------------------------------------------------
+    # -- on a search thread ------------------------------------------------------------------------------
     def _search(self, request: SearchRequest) -> dict[str, Any]:
         self._maybe_reload()
         return self.index.search(request)
@@ -73,33 +74,39 @@ class SearchService:
         return self.index.suggest(prefix, limit)
 
     def _maybe_reload(self) -> None:
-        """Pick up the indexer's new commits, at most once per interval and by one thread at a time."""
-        if time.monotonic() - self._reloaded_at < self.settings.search_reload_seconds:
+        """Pick up the indexer's new commit, if there is one; searches wait for a reload in progress rather than
+        answer from the older snapshot."""
+        interval = self.settings.search_reload_seconds
+        if interval and time.monotonic() - self._checked_at < interval:
             return
-        if not self._reload_lock.acquire(blocking=False):
-            return  # another thread is reloading; this search uses the current view
-        try:
-            self.index.reload()
-            self._reloaded_at = time.monotonic()
-        finally:
-            self._reload_lock.release()
+        self._checked_at = time.monotonic()
+        if self.index.stale():
+            with self._reload_lock:
+                self.index.reload()  # a no-op when another thread reloaded meanwhile
 
     # -- analytics ---------------------------------------------------------------------------------------
     def _record(self, request: SearchRequest, result: dict[str, Any]) -> None:
-        """Append the `search.performed` event without holding the answer back for it."""
+        """Queue the `search.performed` event; the answer is never held back for it."""
         filters = {"category": request.category, "brands": list(request.brands), "price_min": request.price_min,
                    "price_max": request.price_max, "rating_min": request.rating_min, "in_stock": request.in_stock}
-        event = Event("search.performed", {
+        if len(self._events) >= EVENTS_BUFFER_MAX:
+            return
+        self._events.append(Event("search.performed", {
             "query": request.q, "filters": {k: v for k, v in filters.items() if v not in (None, [])},
             "sort": request.sort, "page": request.page, "page_size": request.page_size, "total": result["total"],
-            "took_ms": result["took_ms"], "zero_result": result["total"] == 0})
-        task = asyncio.get_running_loop().create_task(self._append(event))
-        self._recording.add(task)
-        task.add_done_callback(self._recording.discard)
+            "took_ms": result["took_ms"], "zero_result": result["total"] == 0}))
+        if self._appending is None or self._appending.done():
+            self._appending = asyncio.get_running_loop().create_task(self._append_soon())
 
-    async def _append(self, event: Event) -> None:
-        try:
-            await self.redis.xadd(self.settings.events_stream, event.fields(),
-                                  maxlen=self.settings.events_maxlen, approximate=True)
-        except Exception:  # analytics must never fail a search
-            log.warning("could not record a search event", exc_info=True)
+    async def _append_soon(self) -> None:
+        while self._events:  # also those queued while the previous batch was being appended
+            await asyncio.sleep(EVENTS_FLUSH_SECONDS)
+            events, self._events = self._events, []
+            try:
+                pipe = self.redis.pipeline(transaction=False)
+                for event in events:
+                    pipe.xadd(self.settings.events_stream, event.fields(),  # type: ignore[arg-type]
+                              maxlen=self.settings.events_maxlen, approximate=True)
+                await pipe.execute()
+            except Exception:  # analytics must never fail a search
+                log.warning("could not record %d search events", len(events), exc_info=True)

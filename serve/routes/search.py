@@ -1,7 +1,7 @@
-"""Product search and autocomplete, answered by the `search` deployment (serve/search.py).
+"""Product search and autocomplete, answered in this replica over the search index (serve/search.py).
 
-Parameters arrive as text and are checked by the domain (`SearchRequest.from_params`) before the search
-deployment is called, so bad input is a 422 with a specific code and never costs a search.
+Parameters arrive as text and are checked by the domain (`SearchRequest.from_params`) first, so bad input is a 422
+with a specific code and never costs a search.
 """
 
 from __future__ import annotations
@@ -35,9 +35,7 @@ async def search(
     `page_size_too_large`, `invalid_price_range`, `unknown_sort` or `invalid_parameter`."""
     params = {"q": q, "category": category, "brand": brand, "price_min": price_min, "price_max": price_max,
               "rating_min": rating_min, "in_stock": in_stock, "sort": sort, "page": page, "page_size": page_size}
-    SearchRequest.from_params(**params)  # refuses bad input here, before the deployment is called
-    result: dict[str, Any] = await ctx.search.search.remote(params)
-    return result
+    return await ctx.search.search(SearchRequest.from_params(**params))
 
 
 @router.get("/suggest")
@@ -48,4 +46,4 @@ async def suggest(
     """200 `{"suggestions": [...]}`: up to 10 completions from product names, brands and categories."""
     if not q.strip():
         return {"suggestions": []}
-    return {"suggestions": await ctx.search.suggest.remote(q)}
+    return {"suggestions": await ctx.search.suggest(q)}

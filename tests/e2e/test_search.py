@@ -111,14 +111,16 @@ def test_pages_of_a_search_cover_every_match_once(shop: Shop) -> None:
     assert prices == sorted(prices)
 
 
-def test_what_shoppers_buy_rises_in_the_popularity_sort(shop: Shop) -> None:
+def test_what_shoppers_buy_rises_in_the_popularity_sort(shop: Shop, settings: Settings) -> None:
     word = unique("candle")
     plain, favourite = (shop.product(name=f"{word} Candle {scent}", stock=5) for scent in ("Cedar", "Fig"))
     eventually(shop, lambda r: r["total"] == 2, q=word)
     buyer = shop.register()
     assert shop.add_to_cart(buyer, favourite, quantity=2).status_code == 200
     assert shop.checkout(buyer, shop.checkout_body(buyer)).status_code == 201
-    eventually(shop, lambda r: ids(r) == [favourite["id"], plain["id"]], q=word, sort="popularity")
+    # units ordered are counted into popularity at most every search_popularity_seconds
+    eventually(shop, lambda r: ids(r) == [favourite["id"], plain["id"]],
+               deadline=settings.search_popularity_seconds + DEADLINE, q=word, sort="popularity")
 
 
 def test_the_search_box_completes_brands_and_names(shop: Shop) -> None:

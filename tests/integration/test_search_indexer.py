@@ -1,6 +1,8 @@
 """The search indexer on a real Ray and a real redis-server: the catalog's changes reach the index through the
 event stream within the 2-second promise, stock running out moves a product out of in-stock results, a rating
-lifts it over a rating floor, and an indexer that crashed with entries read but never committed catches up."""
+lifts it over a rating floor, and an indexer that crashed with entries read but never committed catches up.
+Orders move the popularity sort within `search_popularity_seconds`, a product rewritten once per period rather
+than once per order, and stock that moves without running out rewrites nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import redis
 from actors import keys
 from actors.routing import Router
 from actors.search_indexer import CONSUMER, GROUP
+from actors.store import Event
 from config import Settings
 from domain.catalog import CatalogUser
 from domain.search import SearchRequest
@@ -125,6 +128,66 @@ def test_a_full_rebuild_indexes_every_active_product_once(platform: Settings, ca
     assert lamp["id"] in found(SearchIndex.open(offline.search_dir), q=word)
 
 
+def test_orders_lift_a_lamp_in_the_popularity_sort_with_one_rewrite_per_period_not_per_order(
+        platform: Settings, catalog: Any, indexer: Any, reader: SearchIndex, redis_client: redis.Redis) -> None:
+    word = unique_word()
+    plain, favourite = list_product(catalog, word, stock=10), list_product(catalog, word, stock=10)
+    within_deadline(lambda: len(found(reader, q=word)) == 2)
+    wait_until(lambda: quiet(indexer, redis_client, platform))
+    before = ray.get(indexer.stats.remote())
+
+    variant_id = favourite["variants"][0]["id"]
+    inventory = Router(platform).owner("inventory", variant_id)
+    for _ in range(5):  # five orders of one lamp, each selling a unit of its stock
+        order_created(redis_client, platform, variant_id)
+        ray.get(inventory.adjust.remote(variant_id, -1, "sold"))
+    new_word = unique_word()
+    newcomer = list_product(catalog, new_word)  # listings do not wait for the popularity period
+    within_deadline(lambda: newcomer["id"] in found(reader, q=new_word))
+    within_deadline(lambda: ranked(reader, word) == [favourite["id"], plain["id"]],
+                    deadline=platform.search_popularity_seconds + DEADLINE)
+
+    wait_until(lambda: quiet(indexer, redis_client, platform))
+    after = ray.get(indexer.stats.remote())
+    change = {key: after[key] - before[key] for key in ("upserted", "stock_flips", "popularity_counts",
+                                                        "popularity_upserted")}
+    assert change["stock_flips"] == 0, change  # 10 units down to 5: still in stock, nothing to rewrite
+    assert 1 <= change["popularity_upserted"] <= change["popularity_counts"], change  # once per count at most
+    assert change["upserted"] == change["popularity_upserted"] + 1, change  # and the newcomer's listing
+    assert change["upserted"] < 5, "not a rewrite per order"
+
+
+def test_selling_the_last_unit_rewrites_the_lamp_once(platform: Settings, catalog: Any, indexer: Any,
+                                                      reader: SearchIndex, redis_client: redis.Redis) -> None:
+    word = unique_word()
+    lamp = list_product(catalog, word, stock=2)
+    within_deadline(lambda: lamp["id"] in found(reader, q=word, in_stock="true"))
+    wait_until(lambda: quiet(indexer, redis_client, platform))
+    before = ray.get(indexer.stats.remote())["stock_flips"]
+    variant_id = lamp["variants"][0]["id"]
+    inventory = Router(platform).owner("inventory", variant_id)
+    ray.get(inventory.adjust.remote(variant_id, -1, "sold"))
+    ray.get(inventory.adjust.remote(variant_id, -1, "sold"))
+    within_deadline(lambda: lamp["id"] not in found(reader, q=word, in_stock="true"))
+    wait_until(lambda: quiet(indexer, redis_client, platform))
+    assert ray.get(indexer.stats.remote())["stock_flips"] == before + 1
+
+
+def test_a_crashed_indexer_still_counts_the_orders_it_had_read_but_not_yet_counted(
+        platform: Settings, catalog: Any, indexer: Any, reader: SearchIndex, redis_client: redis.Redis) -> None:
+    word = unique_word()
+    plain, favourite = list_product(catalog, word), list_product(catalog, word)
+    within_deadline(lambda: len(found(reader, q=word)) == 2)
+    order_created(redis_client, platform, favourite["variants"][0]["id"])
+    wait_until(lambda: ray.get(indexer.stats.remote())["popularity_pending"] > 0)  # read, waiting for its period
+    old_pid = ray.get(indexer.ready.remote())["pid"]
+    ray.kill(indexer, no_restart=False)
+
+    wait_until(lambda: ray.get(indexer.ready.remote(), timeout=5)["pid"] != old_pid, timeout=60)
+    wait_until(lambda: ranked(reader, word) == [favourite["id"], plain["id"]], timeout=30)
+    wait_until(lambda: pending(redis_client, platform) == 0, timeout=30)
+
+
 def test_a_crashed_indexer_finishes_the_entries_it_had_read_but_not_committed(
         platform: Settings, catalog: Any, indexer: Any, reader: SearchIndex, redis_client: redis.Redis) -> None:
     old_pid = ray.get(indexer.ready.remote())["pid"]
@@ -145,3 +208,21 @@ def pending(client: redis.Redis, platform: Settings) -> int:
     """Entries delivered to the indexer and not yet acknowledged (read, but not committed to the index)."""
     summary: dict[str, Any] = client.xpending(platform.events_stream, GROUP)  # type: ignore[assignment]
     return int(summary["pending"])
+
+
+def ranked(reader: SearchIndex, word: str) -> list[str]:
+    return list(found(reader, q=word, sort="popularity"))
+
+
+def order_created(client: redis.Redis, platform: Settings, variant_id: str) -> None:
+    """An `order.created` entry as the order's shard appends it (docs/events.md), for one unit of a variant."""
+    event = Event("order.created", {
+        "order_id": f"ord_{uuid.uuid4().hex}", "user_id": "usr_test", "status": "confirmed",
+        "payment_status": "authorized", "order_number": "BZ-TEST", "total": 4900, "currency": "USD",
+        "items": [{"variant_id": variant_id, "quantity": 1, "price": 4900, "seller_id": None}]})
+    client.xadd(platform.events_stream, event.fields())  # type: ignore[arg-type]
+
+
+def quiet(indexer: Any, client: redis.Redis, platform: Settings) -> bool:
+    """The indexer has acknowledged everything it read and has no units ordered left to count."""
+    return pending(client, platform) == 0 and ray.get(indexer.stats.remote())["popularity_pending"] == 0

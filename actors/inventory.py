@@ -22,6 +22,21 @@ FINISHED_RETENTION_SECONDS = 24 * 3600
 R = TypeVar("R")
 
 
+class Results(list[Any]):
+    """What `reserve_many`, `commit_many` and `release_many` answer: a plain list to whoever reads it, pickled
+    as rows of plain values. Ray serializes a list item by item and pickles every object it does not know, so a
+    list of 256 Reservations cost the shard about 6 us per reservation (a quarter of its time per reservation);
+    one object carrying tuples costs about 1.2."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        rows = [(r.id, r.lines, r.expires_at, r.status, r.updated_at) if type(r) is Reservation else r for r in self]
+        return _results, (rows,)
+
+
+def _results(rows: list[Any]) -> Results:
+    return Results([Reservation(*row) if type(row) is tuple else row for row in rows])
+
+
 class InventoryShard(ShardActor):
     kind = "inventory"
 
@@ -103,7 +118,7 @@ class InventoryShard(ShardActor):
     @staticmethod
     def _each(operation: Callable[..., R], requests: list[Any]) -> list[R | DomainError]:
         """Run one ledger operation per request; a refusal answers that request only."""
-        results: list[R | DomainError] = []
+        results: list[R | DomainError] = Results()
         for request in requests:
             try:
                 results.append(operation(*request))
@@ -129,10 +144,11 @@ class InventoryShard(ShardActor):
 
     async def tick(self) -> None:
         now = epoch()
-        if any(r.status == "held" and r.expires_at <= now for r in self.ledger.reservations.values()):
+        expiry = self.ledger.next_expiry()
+        if expiry is not None and expiry <= now:
             await self.submit(self._run(lambda: self.ledger.expire(epoch())))
-        if any(r.updated_at < now - FINISHED_RETENTION_SECONDS for r in self.ledger.reservations.values()
-               if r.status != "held" and r.status != "committed"):
+        finished = self.ledger.oldest_finished()
+        if finished is not None and finished < now - FINISHED_RETENTION_SECONDS:
             await self.submit(self._run(self._forget_old))
 
     def _forget_old(self) -> None:

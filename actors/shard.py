@@ -11,6 +11,7 @@ state from Redis, the system of record, so nothing is half-applied.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import threading
@@ -24,6 +25,12 @@ from domain.errors import DomainError
 T = TypeVar("T")
 Command = Callable[[Changes], T]
 log = logging.getLogger(__name__)
+# A shard keeps many small long-lived objects (a flash sale's reservations) and allocates a few per command.
+# With Python's default thresholds (700, 10, 10) the collector rescanned the whole ledger about every 25% of
+# growth: 16% of an in-process shard's time at 400,000 reservations. Collecting the young generation every
+# 20,000 allocations instead of 700 keeps cyclic garbage (a refused command's exception and its traceback)
+# short-lived and makes full collections rare. A shard runs alone in its worker process, so this is its own.
+GC_THRESHOLDS = (20_000, 10, 20)
 
 
 class ShardActor:
@@ -45,6 +52,8 @@ class ShardActor:
             self.load(client)
         finally:
             client.close()
+        gc.set_threshold(*GC_THRESHOLDS)
+        gc.freeze()  # what is loaded (and every module) lives as long as the process: never rescan it
         if self.tick_seconds:
             self._start_ticker(self.tick_seconds)
 

@@ -55,17 +55,18 @@ class InventoryShard(ShardActor):
 
     def _flush(self, changes: Changes) -> None:
         """Record what the ledger touched: the new levels, reservations and events."""
-        ledger = self.ledger
+        ledger, shard = self.ledger, self.shard
+        stock, records = keys.inventory_stock(shard), keys.inventory_reservations(shard)
         for variant_id in ledger.dirty_levels:
-            changes.hset(keys.inventory_stock(self.shard), variant_id, ledger.levels[variant_id].to_dict())
+            changes.hset(stock, variant_id, ledger.levels[variant_id].to_dict())
         for reservation_id in ledger.dirty_reservations:
             reservation = ledger.reservations.get(reservation_id)
             if reservation is None:
-                changes.hdel(keys.inventory_reservations(self.shard), reservation_id)
+                changes.hdel(records, reservation_id)
             else:
-                changes.hset(keys.inventory_reservations(self.shard), reservation_id, reservation.to_dict())
+                changes.hset(records, reservation_id, reservation.to_dict())
         for event_type, data in ledger.events:
-            changes.emit(event_type, shard=self.shard, **data)
+            changes.emit(event_type, shard=shard, **data)
         ledger.dirty_levels.clear()
         ledger.dirty_reservations.clear()
         ledger.events.clear()

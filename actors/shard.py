@@ -24,6 +24,7 @@ from domain.errors import DomainError
 
 T = TypeVar("T")
 Command = Callable[[Changes], T]
+Outcome = tuple["asyncio.Future[Any]", bool, Any]  # a command's future, whether it succeeded, its result or error
 log = logging.getLogger(__name__)
 # A shard keeps many small long-lived objects (a flash sale's reservations) and allocates a few per command.
 # With Python's default thresholds (700, 10, 10) the collector rescanned the whole ledger about every 25% of
@@ -77,18 +78,39 @@ class ShardActor:
         return await future
 
     async def _write_loop(self) -> None:
+        """Apply a batch, write it, answer it; and while one batch is being written (and fsynced), apply the
+        next in memory, so the actor's CPU is not idle during the write. The next batch is sent only once the
+        previous one is durable, on the same ordered path; if a write fails, the batch applied behind it is
+        failed too, never sent, and the state is reloaded from Redis."""
         assert self._wakeup is not None
+        writing: asyncio.Task[bool] | None = None  # the batch being written; True once it is durable
         while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._pending:
-                limit = self.settings.group_commit_max_batch
-                batch, self._pending = self._pending[:limit], self._pending[limit:]
-                await self._apply(batch)
+            if not self._pending:
+                waiting = asyncio.ensure_future(self._wakeup.wait())
+                await asyncio.wait([waiting] if writing is None else [waiting, writing],
+                                   return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+                self._wakeup.clear()
+                if writing is not None and writing.done():
+                    if not writing.result():
+                        await asyncio.to_thread(self._reload)
+                    writing = None
+                continue
+            limit = self.settings.group_commit_max_batch
+            batch, self._pending = self._pending[:limit], self._pending[limit:]
+            changes, outcomes = self._apply(batch)
+            if writing is not None:
+                durable = await writing
+                writing = None
+                if not durable:  # applied on state that was never written: fail it and start again from Redis
+                    self._answer(outcomes, RuntimeError(f"{self.kind}-{self.shard}: an earlier write failed"))
+                    await asyncio.to_thread(self._reload)
+                    continue
+            writing = asyncio.get_running_loop().create_task(self._write(changes, outcomes, len(batch)))
 
-    async def _apply(self, batch: list[tuple[Command[Any], asyncio.Future[Any]]]) -> None:
+    def _apply(self, batch: list[tuple[Command[Any], asyncio.Future[Any]]]) -> tuple[Changes, list[Outcome]]:
         changes = Changes()
-        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        outcomes: list[Outcome] = []
         for command, future in batch:
             try:
                 outcomes.append((future, True, command(changes)))
@@ -97,17 +119,18 @@ class ShardActor:
             except Exception as exc:  # a bug in a command: fail it, keep the actor serving others
                 log.exception("command failed in %s-%s", self.kind, self.shard)
                 outcomes.append((future, False, exc))
+        return changes, outcomes
+
+    async def _write(self, changes: Changes, outcomes: list[Outcome], commands: int) -> bool:
+        """Write one batch and answer its commands: True once durable; False (commands failed) if not."""
         try:
             await self.store.commit(changes)
         except Exception as exc:
             log.exception("commit failed in %s-%s; reloading from Redis", self.kind, self.shard)
-            await asyncio.to_thread(self._reload)
-            for future, _, _ in outcomes:
-                if not future.done():
-                    future.set_exception(exc)
-            return
+            self._answer(outcomes, exc)
+            return False
         self.batches += 1
-        self.commands += len(batch)
+        self.commands += commands
         for future, ok, value in outcomes:
             if future.done():
                 continue
@@ -115,6 +138,13 @@ class ShardActor:
                 future.set_result(value)
             else:
                 future.set_exception(value)
+        return True
+
+    @staticmethod
+    def _answer(outcomes: list[Outcome], exc: BaseException) -> None:
+        for future, _, _ in outcomes:
+            if not future.done():
+                future.set_exception(exc)
 
     def _reload(self) -> None:
         client = self.store.sync_client()

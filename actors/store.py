@@ -54,7 +54,9 @@ class Changes:
         self._hashes: dict[str, dict[str, Any]] = {}  # key -> field -> value or _DELETE
         self._strings: dict[str, tuple[Any, float | None]] = {}
         self._zsets: dict[str, dict[str, Any]] = {}  # key -> member -> score or _DELETE
-        self.events: list[Event] = []
+        # events as (id, type, at, data) rows: a frozen dataclass per event cost more than the rest of a
+        # reservation's bookkeeping; `events` makes them Events for whoever wants to read them
+        self._events: list[tuple[str, str, str, dict[str, Any]]] = []
 
     def hset(self, key: str, field: str, value: Any) -> None:
         fields = self._hashes.get(key)
@@ -78,7 +80,11 @@ class Changes:
         self._zsets.setdefault(key, {})[member] = _DELETE
 
     def emit(self, type: str, **data: Any) -> None:
-        self.events.append(Event(type, data))
+        self._events.append((new_event_id(), type, now_iso_ms(), data))
+
+    @property
+    def events(self) -> list[Event]:
+        return [Event(type, data, event_id, at) for event_id, type, at, data in self._events]
 
     def merge(self, other: Changes) -> None:
         for key, fields in other._hashes.items():
@@ -86,10 +92,10 @@ class Changes:
         self._strings.update(other._strings)
         for key, members in other._zsets.items():
             self._zsets.setdefault(key, {}).update(members)
-        self.events.extend(other.events)
+        self._events.extend(other._events)
 
     def __bool__(self) -> bool:
-        return bool(self._hashes or self._strings or self._zsets or self.events)
+        return bool(self._hashes or self._strings or self._zsets or self._events)
 
     def commands(self) -> list[Command]:
         """The Redis commands that make these changes but the events (see `packed_events`), in their order."""
@@ -116,9 +122,9 @@ class Changes:
         head = b"*14\r\n" + b"".join(_bulk(a) for a in (b"XADD", stream.encode(), b"MAXLEN", b"~", b"%d" % maxlen,
                                                           b"*", b"id"))
         parts = []
-        for e in self.events:
-            event_id, type, at = e.id.encode(), e.type.encode(), e.at.encode()
-            data = orjson.dumps(e.data, option=_JSON)
+        for event_id_str, type_str, at_str, fields in self._events:
+            event_id, type, at = event_id_str.encode(), type_str.encode(), at_str.encode()
+            data = orjson.dumps(fields, option=_JSON)
             parts.append(b"%s$%d\r\n%s\r\n$4\r\ntype\r\n$%d\r\n%s\r\n$2\r\nat\r\n$%d\r\n%s\r\n$4\r\ndata\r\n$%d\r\n%s\r\n"
                          % (head, len(event_id), event_id, len(type), type, len(at), at, len(data), data))
         return b"".join(parts)
@@ -169,7 +175,7 @@ class Store:
         conn = await pool.get_connection()
         try:
             # as redis-py's own pipeline does: a dropped connection is retried with the client's retry policy
-            queued = len(commands) + len(changes.events)
+            queued = len(commands) + len(changes._events)
             replies = await conn.retry.call_with_retry(lambda: _transact(conn, payload, queued),
                                                        lambda error: conn.disconnect())
         finally:

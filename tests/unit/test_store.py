@@ -10,7 +10,7 @@ import orjson
 
 from actors.event_ids import new_event_id, now_iso_ms
 from actors.inventory import Results
-from actors.store import Changes, Event
+from actors.store import Changes
 from domain.errors import Conflict
 from domain.ids import is_id
 from domain.inventory import Reservation
@@ -48,7 +48,7 @@ def test_merged_changes_keep_the_last_value_per_field_and_every_event_in_order()
 def test_events_are_packed_exactly_as_hiredis_packs_their_xadd() -> None:
     changes = Changes()
     changes.emit("inventory.reserved", reservation_id="r-1", lines={"var-é": 1}, expires_at=1795644979.182, shard=0)
-    changes.events.append(Event("search.performed", {"query": "日本 tea", "total": 3}))
+    changes.emit("search.performed", query="日本 tea", total=3)
     expected = b"".join(hiredis.pack_command(("XADD", "bz:events", "MAXLEN", "~", 1000, "*", *pairs))
                         for pairs in ([x for kv in e.fields().items() for x in kv] for e in changes.events))
     assert changes.packed_events("bz:events", 1000) == expected

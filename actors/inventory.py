@@ -101,8 +101,18 @@ class InventoryShard(ShardActor):
         reservation, or the DomainError that refused it (errors pickle as they are)."""
         ttl = ttl_seconds if ttl_seconds is not None else self.settings.reservation_ttl_seconds
         now = epoch()
-        return await self.submit(self._run(lambda: self._each(
-            lambda rid, lines: self.ledger.reserve(rid, lines, now, ttl, commit), requests)))
+
+        def each() -> Results:  # `_each`, unrolled: this loop runs once per reservation of a flash sale
+            reserve = self.ledger.reserve  # the ledger of when the command runs (a reload replaces it)
+            results = Results()
+            for reservation_id, lines in requests:
+                try:
+                    results.append(reserve(reservation_id, lines, now, ttl, commit))
+                except DomainError as exc:
+                    results.append(exc)
+            return results
+
+        return await self.submit(self._run(each))
 
     async def commit_many(self, reservation_ids: list[str]) -> list[Reservation | DomainError]:
         """Commit many reservations in one call; one result per reservation, see `reserve_many`."""

@@ -42,7 +42,7 @@ class Plan:
     rounds: int = 2
     # hot SKU: reservations per round and engine, and what each engine's client gets
     batched: int = 100_000  # Bazaar's shard: `reserve_many` calls of `batch`, `batched_in_flight` outstanding
-    batch: int = 256
+    batch: int = 1024
     batched_in_flight: int = 4
     lua: int = 100_000  # pipelines of `batch` scripts on `batched_in_flight` connections (the shard's shape)
     lua_single: int = 20_000  # one script per round trip, `single_in_flight` connections

@@ -136,7 +136,7 @@ def hot_sku(settings: Settings, server: LocalRedis, plan: Plan, postgres_dsn: st
     """The four engines side by side (and the shard's calibration rows), alternating in rounds."""
     import gc
 
-    from benchmarks.hot_sku_redis import LuaBench, SetNxBench
+    from benchmarks.hot_sku_redis import LuaBench, LuaRecordBench, SetNxBench
     from benchmarks.hot_sku_shard import ShardBench
 
     print("\n== 1. one hot SKU, four engines, every acknowledgement durable (Redis AOF always; PostgreSQL "
@@ -153,6 +153,7 @@ def hot_sku(settings: Settings, server: LocalRedis, plan: Plan, postgres_dsn: st
         "lua": LuaBench(f"{url}/3", stock, plan.batched_in_flight, plan.batch),
         "setnx": SetNxBench(f"{url}/4", stock, plan.setnx_buyers),
         "lua_single": LuaBench(f"{url}/5", stock, plan.single_in_flight, 1),
+        "lua_records": LuaRecordBench(f"{url}/6", stock, plan.batched_in_flight, plan.batch),
         "inproc": ShardBench(settings.model_copy(update={"redis_url": f"{url}/2"}), stock, plan.batch,
                              plan.batched_in_flight, through_ray=False),
     }
@@ -164,12 +165,13 @@ def hot_sku(settings: Settings, server: LocalRedis, plan: Plan, postgres_dsn: st
         ("setnx", "Redis SET NX lock around read-check-write"),
         ("postgres", "PostgreSQL UPDATE .. WHERE available >= 1"),
         ("lua_single", "Redis Lua, one script per round trip"),
+        ("lua_records", "Redis Lua + the shard's writes (record, event), pipelined"),
         ("inproc", "Bazaar shard in-process (no Ray), reserve_many"),
         ("single", f"Bazaar shard actor, reserve 1 per call, {plan.single_in_flight} in flight"),
         ("sequential", "Bazaar shard actor, reserve 1 per call, 1 in flight")) if key in benches or key in (
             "single", "sequential")}
     counts = {"shard": plan.batched, "lua": plan.lua, "setnx": plan.setnx, "postgres": plan.postgres,
-              "lua_single": plan.lua_single, "inproc": plan.inproc}
+              "lua_single": plan.lua_single, "lua_records": plan.lua, "inproc": plan.inproc}
     shard: ShardBench = benches["shard"]
     oversell: dict[str, Oversell] = {}
     try:

@@ -14,6 +14,7 @@ fsynced before its reply), each on a database of its own, both through redis-py'
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 import uuid
@@ -21,6 +22,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from actors.event_ids import new_event_id, now_iso_ms
+from actors.store import dumps
 from benchmarks.hot_sku import LoopBench, Mode, Oversell, progress
 
 RESERVE = """
@@ -28,6 +31,17 @@ local available = tonumber(redis.call('GET', KEYS[1]) or '0')
 local quantity = tonumber(ARGV[1])
 if available < quantity then return 0 end
 redis.call('DECRBY', KEYS[1], quantity)
+return 1
+"""
+# the same, plus the writes Bazaar's shard makes for each reservation: its record and its event
+RESERVE_AND_RECORD = """
+local available = tonumber(redis.call('GET', KEYS[1]) or '0')
+local quantity = tonumber(ARGV[1])
+if available < quantity then return 0 end
+redis.call('DECRBY', KEYS[1], quantity)
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'id', ARGV[5], 'type', 'inventory.reserved',
+           'at', ARGV[6], 'data', ARGV[7])
 return 1
 """
 UNLOCK = """
@@ -75,13 +89,18 @@ class _RedisBench(LoopBench):
 
 
 class LuaBench(_RedisBench):
+    script = RESERVE
+
     def __init__(self, url: str, stock: int, connections: int, depth: int) -> None:
         super().__init__(url, stock, connections)
         self.connections = connections
         self.depth = depth
-        self.sha = self.run(self.redis.script_load(RESERVE))
+        self.sha = self.run(self.redis.script_load(self.script))
         self.client = (f"redis-py asyncio + hiredis, {connections} connections, pipelines of {depth} EVALSHA "
                        "in flight on each")
+
+    def _queue(self, pipe: Any, key: str) -> None:
+        pipe.evalsha(self.sha, 1, key, 1)
 
     def _take(self, key: str, count: int, bar: Any = None) -> int:
         starts = iter(range(0, count, self.depth))
@@ -91,7 +110,7 @@ class LuaBench(_RedisBench):
             for start in starts:
                 pipe = self.redis.pipeline(transaction=False)
                 for _ in range(start, min(start + self.depth, count)):
-                    pipe.evalsha(self.sha, 1, key, 1)
+                    self._queue(pipe, key)
                 replies = await pipe.execute()
                 acked += sum(replies)
                 if bar is not None:
@@ -102,6 +121,26 @@ class LuaBench(_RedisBench):
             return sum(await asyncio.gather(*(connection() for _ in range(self.connections))))
 
         return int(self.run(run()))
+
+
+class LuaRecordBench(LuaBench):
+    """Lua doing the durable work the shard does per reservation: check-and-decrement, the reservation's record
+    (JSON, as the shard writes it) and its event on a stream (docs/events.md's fields), built by the client."""
+
+    script = RESERVE_AND_RECORD
+
+    def __init__(self, url: str, stock: int, connections: int, depth: int) -> None:
+        super().__init__(url, stock, connections, depth)
+        self.numbers = itertools.count()
+        self.prefix = uuid.uuid4().hex[:8]
+
+    def _queue(self, pipe: Any, key: str) -> None:
+        reservation_id, now = f"{self.prefix}-{next(self.numbers)}", time.time()
+        lines = {key: 1}
+        record = {"id": reservation_id, "lines": lines, "expires_at": now + 3600, "status": "held", "updated_at": now}
+        data = {"reservation_id": reservation_id, "lines": lines, "expires_at": now + 3600, "shard": 0}
+        pipe.evalsha(self.sha, 3, key, f"{key}:resv", f"{key}:events", 1, reservation_id, dumps(record), 1_000_000,
+                     new_event_id(), now_iso_ms(), dumps(data))
 
 
 class SetNxBench(_RedisBench):

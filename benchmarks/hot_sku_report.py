@@ -64,6 +64,7 @@ def ratios(modes: dict[str, Mode]) -> list[str]:
     shard = modes["shard"]
     lines = []
     for key, label in (("lua", "Lua (same client shape)"), ("lua_single", "Lua (one script per round trip)"),
+                       ("lua_records", "Lua doing the shard's writes (same client shape)"),
                        ("postgres", "PostgreSQL"), ("setnx", "SET NX lock")):
         other = modes.get(key)
         if other and other.rate:
@@ -106,7 +107,7 @@ def write_png(path: Path, result: dict[str, Any], title: str) -> str | None:
     except ImportError:
         return "matplotlib is not installed (pip install -e '.[bench]'): no chart"
     modes: dict[str, Mode] = result["modes"]
-    keys = [k for k in (*ENGINES, "lua_single", "inproc") if k in modes]
+    keys = [k for k in (*ENGINES, "lua_single", "lua_records", "inproc") if k in modes]
     fig, ax = plt.subplots(figsize=(11, 5.5))
     colors = {"shard": "#2b7bb9", "inproc": "#9cc3e4"}
     for i, key in enumerate(keys):

@@ -65,8 +65,9 @@ class InventoryShard(ShardActor):
                 changes.hdel(records, reservation_id)
             else:
                 changes.hset(records, reservation_id, reservation.to_dict())
-        for event_type, data in ledger.events:
-            changes.emit(event_type, shard=shard, **data)
+        for event_type, data in ledger.events:  # the ledger's event dicts are handed over (it clears them below)
+            data["shard"] = shard
+            changes.emit_data(event_type, data)
         ledger.dirty_levels.clear()
         ledger.dirty_reservations.clear()
         ledger.events.clear()

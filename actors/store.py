@@ -81,6 +81,10 @@ class Changes:
         self._zsets.setdefault(key, {})[member] = _DELETE
 
     def emit(self, type: str, **data: Any) -> None:
+        self.emit_data(type, data)
+
+    def emit_data(self, type: str, data: dict[str, Any]) -> None:
+        """`emit`, handing over a `data` dict the caller will not change again (no copy is made)."""
         self._events.append((new_event_id(), type, now_iso_ms(), data))
 
     @property
@@ -120,8 +124,11 @@ class Changes:
         head = b"*14\r\n" + b"".join(_bulk(a) for a in (b"XADD", stream.encode(), b"MAXLEN", b"~", b"%d" % maxlen,
                                                           b"*", b"id"))
         parts = []
+        encoded: dict[str, bytes] = {}  # event types and times repeat within a batch
         for event_id_str, type_str, at_str, fields in self._events:
-            event_id, type, at = event_id_str.encode(), type_str.encode(), at_str.encode()
+            event_id = event_id_str.encode()
+            type = encoded.get(type_str) or encoded.setdefault(type_str, type_str.encode())
+            at = encoded.get(at_str) or encoded.setdefault(at_str, at_str.encode())
             data = orjson.dumps(fields, option=_JSON)
             parts.append(b"%s$%d\r\n%s\r\n$4\r\ntype\r\n$%d\r\n%s\r\n$2\r\nat\r\n$%d\r\n%s\r\n$4\r\ndata\r\n$%d\r\n%s\r\n"
                          % (head, len(event_id), event_id, len(type), type, len(at), at, len(data), data))

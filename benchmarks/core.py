@@ -284,8 +284,8 @@ def save_hot_sku(stem: Path, result: dict[str, Any], info: dict[str, Any]) -> li
     csv_path, png_path = stem.with_name(stem.name + "-hot-sku.csv"), stem.with_name(stem.name + "-hot-sku.png")
     hot_sku_report.write_csv(csv_path, result, when, load)
     lines = [f"hot-SKU table saved to {csv_path}"]
-    title = (f"One hot SKU, durable acknowledgements: reservations/s by engine ({when}, {info['nproc']} cores, "
-             f"load average {load})")
+    title = (f"One hot SKU, every acknowledgement durable: reservations/s by engine (dots: rounds)\n{when}, "
+             f"{info['nproc']} cores, load average {load}")
     problem = hot_sku_report.write_png(png_path, result, title)
     lines.append(problem or f"hot-SKU chart saved to {png_path}")
     return lines

@@ -114,8 +114,8 @@ def write_png(path: Path, result: dict[str, Any], title: str) -> str | None:
         m = modes[key]
         ax.bar(i, m.rate, color=colors.get(key, "#b0b0b0" if key not in ENGINES else "#e08a3c"))
         ax.scatter([i] * len(m.rounds), m.rounds, color="black", s=12, zorder=3)
-        ax.annotate(f"{m.rate:,.0f}/s", (i, m.rate), ha="center", va="bottom", fontsize=9,
-                    xytext=(0, 3), textcoords="offset points")
+        ax.annotate(f"{m.rate:,.0f}/s", (i, max(m.rate, *m.rounds)), ha="center", va="bottom", fontsize=9,
+                    xytext=(0, 4), textcoords="offset points")
     ax.set_xticks(range(len(keys)), [_short(modes[k].name) for k in keys], fontsize=8)
     ax.set_yscale("log")
     ax.set_ylabel("durable reservations per second (log scale)")

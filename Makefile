@@ -45,7 +45,7 @@ bench: install bench-deps
 
 # the PostgreSQL baselines need the `bench` extra (asyncpg)
 bench-deps:
-	@$(BIN)/python -c "import asyncpg" 2>/dev/null || $(BIN)/python -m pip install -q -e '.[bench]'
+	@$(BIN)/python -c "import asyncpg, matplotlib" 2>/dev/null || $(BIN)/python -m pip install -q -e '.[bench]'
 
 # a large, realistic catalog as Parquet for benchmarks (var/catalog/products-N.parquet); `make catalog N=50000`
 catalog: install

@@ -22,6 +22,21 @@ FINISHED_RETENTION_SECONDS = 24 * 3600
 R = TypeVar("R")
 
 
+class Results(list[Any]):
+    """What `reserve_many`, `commit_many` and `release_many` answer: a plain list to whoever reads it, pickled
+    as rows of plain values. Ray serializes a list item by item and pickles every object it does not know, so a
+    list of 256 Reservations cost the shard about 6 us per reservation (a quarter of its time per reservation);
+    one object carrying tuples costs about 1.2."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        rows = [(r.id, r.lines, r.expires_at, r.status, r.updated_at) if type(r) is Reservation else r for r in self]
+        return _results, (rows,)
+
+
+def _results(rows: list[Any]) -> Results:
+    return Results([Reservation(*row) if type(row) is tuple else row for row in rows])
+
+
 class InventoryShard(ShardActor):
     kind = "inventory"
 
@@ -40,17 +55,19 @@ class InventoryShard(ShardActor):
 
     def _flush(self, changes: Changes) -> None:
         """Record what the ledger touched: the new levels, reservations and events."""
-        ledger = self.ledger
+        ledger, shard = self.ledger, self.shard
+        stock, records = keys.inventory_stock(shard), keys.inventory_reservations(shard)
         for variant_id in ledger.dirty_levels:
-            changes.hset(keys.inventory_stock(self.shard), variant_id, ledger.levels[variant_id].to_dict())
+            changes.hset(stock, variant_id, ledger.levels[variant_id].to_dict())
         for reservation_id in ledger.dirty_reservations:
             reservation = ledger.reservations.get(reservation_id)
             if reservation is None:
-                changes.hdel(keys.inventory_reservations(self.shard), reservation_id)
+                changes.hdel(records, reservation_id)
             else:
-                changes.hset(keys.inventory_reservations(self.shard), reservation_id, reservation.to_dict())
-        for event_type, data in ledger.events:
-            changes.emit(event_type, shard=self.shard, **data)
+                changes.hset(records, reservation_id, reservation.to_dict())
+        for event_type, data in ledger.events:  # the ledger's event dicts are handed over (it clears them below)
+            data["shard"] = shard
+            changes.emit_data(event_type, data)
         ledger.dirty_levels.clear()
         ledger.dirty_reservations.clear()
         ledger.events.clear()
@@ -85,8 +102,18 @@ class InventoryShard(ShardActor):
         reservation, or the DomainError that refused it (errors pickle as they are)."""
         ttl = ttl_seconds if ttl_seconds is not None else self.settings.reservation_ttl_seconds
         now = epoch()
-        return await self.submit(self._run(lambda: self._each(
-            lambda rid, lines: self.ledger.reserve(rid, lines, now, ttl, commit), requests)))
+
+        def each() -> Results:  # `_each`, unrolled: this loop runs once per reservation of a flash sale
+            reserve = self.ledger.reserve  # the ledger of when the command runs (a reload replaces it)
+            results = Results()
+            for reservation_id, lines in requests:
+                try:
+                    results.append(reserve(reservation_id, lines, now, ttl, commit))
+                except DomainError as exc:
+                    results.append(exc)
+            return results
+
+        return await self.submit(self._run(each))
 
     async def commit_many(self, reservation_ids: list[str]) -> list[Reservation | DomainError]:
         """Commit many reservations in one call; one result per reservation, see `reserve_many`."""
@@ -103,7 +130,7 @@ class InventoryShard(ShardActor):
     @staticmethod
     def _each(operation: Callable[..., R], requests: list[Any]) -> list[R | DomainError]:
         """Run one ledger operation per request; a refusal answers that request only."""
-        results: list[R | DomainError] = []
+        results: list[R | DomainError] = Results()
         for request in requests:
             try:
                 results.append(operation(*request))
@@ -129,10 +156,11 @@ class InventoryShard(ShardActor):
 
     async def tick(self) -> None:
         now = epoch()
-        if any(r.status == "held" and r.expires_at <= now for r in self.ledger.reservations.values()):
+        expiry = self.ledger.next_expiry()
+        if expiry is not None and expiry <= now:
             await self.submit(self._run(lambda: self.ledger.expire(epoch())))
-        if any(r.updated_at < now - FINISHED_RETENTION_SECONDS for r in self.ledger.reservations.values()
-               if r.status != "held" and r.status != "committed"):
+        finished = self.ledger.oldest_finished()
+        if finished is not None and finished < now - FINISHED_RETENTION_SECONDS:
             await self.submit(self._run(self._forget_old))
 
     def _forget_old(self) -> None:

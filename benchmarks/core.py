@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import cpu_budget
-from benchmarks.hot_sku import Mode, PostgresBench, ShardBench, noop_calls
+from benchmarks import cpu_budget, hot_sku_report
+from benchmarks.hot_sku import Mode, Oversell, PostgresBench, cpu_of
+from benchmarks.hot_sku_report import ENGINES
 from benchmarks.http_checkout import CheckoutBench, Route
 from config import Settings, load_settings
 from serve.local_redis import LocalRedis, free_port
@@ -39,20 +40,30 @@ RESULTS_DIR = Path(__file__).with_name("results")
 @dataclass(frozen=True)
 class Plan:
     rounds: int = 2
-    single: int = 5_000  # reservations per round, one `reserve` call each
-    single_in_flight: int = 64
-    batched: int = 32_000  # reservations per round, `reserve_many` calls of `batch`
-    batch: int = 64
+    # hot SKU: reservations per round and engine, and what each engine's client gets
+    batched: int = 100_000  # Bazaar's shard: `reserve_many` calls of `batch`, `batched_in_flight` outstanding
+    batch: int = 1024
     batched_in_flight: int = 4
-    sequential: int = 200  # reservations per round, one call at a time (latency)
-    postgres: int = 4_000  # reservations per round
-    postgres_connections: int = 16
+    lua: int = 100_000  # pipelines of `batch` scripts on `batched_in_flight` connections (the shard's shape)
+    lua_single: int = 20_000  # one script per round trip, `single_in_flight` connections
+    setnx: int = 1_000
+    setnx_buyers: int = 4  # more only queue on the lock: 16 buyers did a third of what 1 to 4 did
+    postgres: int = 4_000
+    postgres_connections: int = 8  # one row's lock serializes them: 8 did best of 8, 16 and 64
+    inproc: int = 100_000  # the shard in-process, `reserve_many` as above
+    single: int = 3_000  # the actor, one `reserve` call per reservation
+    single_in_flight: int = 64
+    sequential: int = 200  # one call at a time (latency)
+    oversell_stock: int = 500
+    oversell_buyers: int = 1_500
+    # checkout
     shoppers: tuple[int, ...] = (16, 64)  # concurrent shoppers, each level measured on its own
     checkouts: int = 10  # per shopper and round
     noops: int = 100  # per worker and round
 
 
-QUICK = Plan(rounds=1, single=1_000, batched=6_400, sequential=50, postgres=500, checkouts=2, noops=20)
+QUICK = Plan(rounds=1, batched=20_000, lua=20_000, lua_single=4_000, setnx=100, postgres=500, inproc=20_000,
+             single=1_000, sequential=50, oversell_stock=100, oversell_buyers=300, checkouts=2, noops=20)
 
 
 def machine() -> dict[str, Any]:
@@ -122,50 +133,76 @@ def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Local
 
 # -- the two measurements --------------------------------------------------------------------------------
 def hot_sku(settings: Settings, server: LocalRedis, plan: Plan, postgres_dsn: str | None) -> dict[str, Any]:
-    print("\n== 1. one hot SKU, straight to its shard actor (durable acks: Redis AOF always) ==", flush=True)
-    modes = {key: Mode(name) for key, name in (
-        ("noop", f"Ray floor: no-op async actor call, {plan.single_in_flight} in flight"),
-        ("single", f"actor: reserve, 1 per call, {plan.single_in_flight} calls in flight"),
-        ("batched", f"actor: reserve_many, {plan.batch} per call, {plan.batched_in_flight} calls in flight"),
-        ("sequential", "actor: reserve, 1 per call, 1 call in flight"),
-        ("inproc_single", f"no Ray, shard in-process: reserve, {plan.single_in_flight} in flight"),
-        ("inproc_batched", f"no Ray, shard in-process: reserve_many {plan.batch}, {plan.batched_in_flight} in flight"),
-        ("inproc_sequential", "no Ray, shard in-process: reserve, 1 in flight"),
-        ("postgres", f"PostgreSQL UPDATE .. WHERE available >= 1, {plan.postgres_connections} conns"))}
+    """The four engines side by side (and the shard's calibration rows), alternating in rounds."""
+    import gc
+
+    from benchmarks.hot_sku_redis import LuaBench, LuaRecordBench, SetNxBench
+    from benchmarks.hot_sku_shard import ShardBench
+
+    print("\n== 1. one hot SKU, four engines, every acknowledgement durable (Redis AOF always; PostgreSQL "
+          "synchronous_commit) ==", flush=True)
     reason = PostgresBench.unavailable(postgres_dsn) if postgres_dsn else "skipped (--no-postgres)"
     if reason:
         print(f"  PostgreSQL: {reason}", flush=True)
-        del modes["postgres"]
-    database = {True: 1, False: 2}  # each shard its own Redis database, away from the HTTP app's (0)
-    benches = [ShardBench(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{server.port}/{db}"}),
-                          stock=10**9, through_ray=through_ray) for through_ray, db in database.items()]
-    actor, inproc = benches
-    pg = PostgresBench(postgres_dsn, 10**9, plan.postgres_connections) if postgres_dsn and not reason else None
+    url = f"redis://127.0.0.1:{server.port}"
+    gc_before = gc.get_threshold()  # the in-process shard tunes this process's collector as a shard does its own
+    shard_settings = settings.model_copy(update={"redis_url": f"{url}/1"})  # away from the HTTP app's keys (0)
+    stock = 10**9
+    benches: dict[str, Any] = {
+        "shard": ShardBench(shard_settings, stock, plan.batch, plan.batched_in_flight),
+        "lua": LuaBench(f"{url}/3", stock, plan.batched_in_flight, plan.batch),
+        "setnx": SetNxBench(f"{url}/4", stock, plan.setnx_buyers),
+        "lua_single": LuaBench(f"{url}/5", stock, plan.single_in_flight, 1),
+        "lua_records": LuaRecordBench(f"{url}/6", stock, plan.batched_in_flight, plan.batch),
+        "inproc": ShardBench(settings.model_copy(update={"redis_url": f"{url}/2"}), stock, plan.batch,
+                             plan.batched_in_flight, through_ray=False),
+    }
+    if not reason:
+        benches["postgres"] = PostgresBench(postgres_dsn or "", stock, plan.postgres_connections)
+    modes = {key: Mode(name) for key, name in (
+        ("shard", "Bazaar shard (InventoryShard Ray actor), reserve_many"),
+        ("lua", "Redis Lua check-and-decrement, pipelined"),
+        ("setnx", "Redis SET NX lock around read-check-write"),
+        ("postgres", "PostgreSQL UPDATE .. WHERE available >= 1"),
+        ("lua_single", "Redis Lua, one script per round trip"),
+        ("lua_records", "Redis Lua + the shard's writes (record, event), pipelined"),
+        ("inproc", "Bazaar shard in-process (no Ray), reserve_many"),
+        ("single", f"Bazaar shard actor, reserve 1 per call, {plan.single_in_flight} in flight"),
+        ("sequential", "Bazaar shard actor, reserve 1 per call, 1 in flight")) if key in benches or key in (
+            "single", "sequential")}
+    counts = {"shard": plan.batched, "lua": plan.lua, "setnx": plan.setnx, "postgres": plan.postgres,
+              "lua_single": plan.lua_single, "lua_records": plan.lua, "inproc": plan.inproc}
+    shard: ShardBench = benches["shard"]
+    oversell: dict[str, Oversell] = {}
     try:
-        if pg:
-            pg.setup()
-        for bench in benches:
-            bench.sequential(Mode("warm-up"), 50)
+        if "postgres" in benches:
+            benches["postgres"].setup()
+        for key, bench in benches.items():
+            modes[key].client = bench.client
+        modes["single"].client = f"Ray actor, one `reserve` call per reservation, {plan.single_in_flight} in flight"
+        modes["sequential"].client = "Ray actor, one `reserve` at a time"
+        shard.sequential(Mode("warm-up"), 50)
+        benches["inproc"].sequential(Mode("warm-up"), 50)
         for r in range(1, plan.rounds + 1):
-            noop_calls(modes["noop"], plan.single, plan.single_in_flight)
-            actor.one_per_call(modes["single"], plan.single, plan.single_in_flight)
-            actor.batched(modes["batched"], plan.batched, plan.batch, plan.batched_in_flight)
-            actor.sequential(modes["sequential"], plan.sequential)
-            inproc.one_per_call(modes["inproc_single"], plan.single, plan.single_in_flight)
-            inproc.batched(modes["inproc_batched"], plan.batched, plan.batch, plan.batched_in_flight)
-            inproc.sequential(modes["inproc_sequential"], plan.sequential)
-            if pg:
-                pg.measure(modes["postgres"], plan.postgres)
-            print(f"  round {r}/{plan.rounds}: " + ", ".join(f"{k} {m.rounds[-1]:,.0f}/s" for k, m in modes.items()),
-                  flush=True)
-        checks = {"actor": actor.verify(), "in-process shard": inproc.verify(),
-                  **({"postgres": pg.verify()} if pg else {})}
+            for key, bench in benches.items():
+                with cpu_of(modes[key], lambda b=bench: getattr(b, "backends", set())):
+                    bench.reserve(modes[key], counts[key])
+            with cpu_of(modes["single"]):
+                shard.one_per_call(modes["single"], plan.single, plan.single_in_flight)
+            shard.sequential(modes["sequential"], plan.sequential)
+            print(f"  round {r}/{plan.rounds}: " + ", ".join(f"{k} {m.rounds[-1]:,.0f}/s" for k, m in modes.items()
+                                                               if m.rounds), flush=True)
+        for key in ENGINES:
+            if key in benches:
+                oversell[key] = benches[key].oversell(plan.oversell_stock, plan.oversell_buyers)
+        checks = {f"{key}": bench.verify() for key, bench in benches.items()}
     finally:
-        for bench in benches:
-            bench.stop()
-        if pg:
-            pg.teardown()
-    return {"modes": modes, "checks": checks, "postgres_version": pg.version if pg else None}
+        for bench in benches.values():
+            bench.close()
+        gc.set_threshold(*gc_before)
+        gc.unfreeze()
+    return {"modes": modes, "checks": checks, "oversell": oversell,
+            "postgres_version": benches["postgres"].version if "postgres" in benches else None}
 
 
 def checkout(settings: Settings, plan: Plan) -> dict[int, dict[str, Any]]:
@@ -198,30 +235,7 @@ def checkout(settings: Settings, plan: Plan) -> dict[int, dict[str, Any]]:
 
 # -- the report ------------------------------------------------------------------------------------------
 def report_hot_sku(result: dict[str, Any]) -> list[str]:
-    modes: dict[str, Mode] = result["modes"]
-    lines = [f"{'mode':<62} {'reservations':>12} {'resv/s':>9} {'resv/txn':>9} {'calls/txn':>9}"]
-    for m in modes.values():
-        txn = f"{m.reservations / m.transactions:9.1f}" if m.transactions else f"{'-':>9}"
-        calls = f"{m.commands / m.transactions:9.1f}" if m.transactions else f"{'-':>9}"
-        lines.append(f"{m.name:<62} {m.reservations:>12,} {m.rate:>9,.0f} {txn} {calls}")
-    for key, how in (("sequential", "through Ray"), ("inproc_sequential", "in-process, no Ray")):
-        seq = Route(key, modes[key].latencies)
-        lines.append(f"latency of one durable reservation {how}, one at a time: p50 {seq.percentile(50):.2f} ms, "
-                     f"p99 {seq.percentile(99):.2f} ms")
-    ratio = modes["batched"].rate / modes["single"].rate
-    per_round = ", ".join(f"{b / a:.1f}x" for a, b in zip(modes["single"].rounds, modes["batched"].rounds,
-                                                           strict=True))
-    lines.append(f"ratio reserve_many / reserve (one per call): {ratio:.1f}x (per round: {per_round})")
-    lines.append("what Ray's per-call cost takes: in-process / actor, one per call "
-                 f"{modes['inproc_single'].rate / modes['single'].rate:.1f}x, batched "
-                 f"{modes['inproc_batched'].rate / modes['batched'].rate:.1f}x")
-    if "postgres" in modes:
-        lines.append(f"ratio reserve_many / PostgreSQL: {modes['batched'].rate / modes['postgres'].rate:.1f}x; "
-                     f"reserve / PostgreSQL: {modes['single'].rate / modes['postgres'].rate:.1f}x")
-    for name, check in result["checks"].items():
-        details = ", ".join(f"{k}={v}" for k, v in check.items() if k != "ok")
-        lines.append(f"durability check ({name}): {'OK' if check['ok'] else 'FAIL'} ({details})")
-    return lines
+    return hot_sku_report.table(result)
 
 
 def report_checkout(results: dict[int, dict[str, Any]]) -> list[str]:
@@ -257,9 +271,12 @@ def save(path: Path, figures: dict[str, Any]) -> None:
 
     def plain(value: Any) -> Any:
         if isinstance(value, Mode):
-            return {"name": value.name, "reservations": value.reservations, "seconds": round(value.seconds, 3),
-                    "per_second": round(value.rate, 1), "transactions": value.transactions,
-                    "commands": value.commands}
+            return {"name": value.name, "client": value.client, "reservations": value.reservations,
+                    "seconds": round(value.seconds, 3), "per_second": round(value.rate, 1),
+                    "per_round": [round(r, 1) for r in value.rounds], "transactions": value.transactions,
+                    "commands": value.commands, "cpu_us_per_reservation": hot_sku_report.cpu_columns(value)}
+        if isinstance(value, Oversell):
+            return {**value.__dict__, "oversold": value.oversold, "ok": value.ok}
         if isinstance(value, Route):
             return {"name": value.name, "requests": len(value.latencies), "seconds": round(value.seconds, 3),
                     "client_cpu_seconds": round(value.client_cpu, 3),
@@ -269,6 +286,20 @@ def save(path: Path, figures: dict[str, Any]) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(figures, indent=2, default=plain))
+
+
+def save_hot_sku(stem: Path, result: dict[str, Any], info: dict[str, Any]) -> list[str]:
+    """The hot-SKU table as CSV and a chart beside the JSON; the lines to print."""
+    when = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    load = " ".join(f"{x:.2f}" for x in info["loadavg"]) + " -> " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    csv_path, png_path = stem.with_name(stem.name + "-hot-sku.csv"), stem.with_name(stem.name + "-hot-sku.png")
+    hot_sku_report.write_csv(csv_path, result, when, load)
+    lines = [f"hot-SKU table saved to {csv_path}"]
+    title = (f"One hot SKU, every acknowledgement durable: reservations/s by engine (dots: rounds)\n{when}, "
+             f"{info['nproc']} cores, load average {load}")
+    problem = hot_sku_report.write_png(png_path, result, title)
+    lines.append(problem or f"hot-SKU chart saved to {png_path}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -322,10 +353,13 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"\nwall time {elapsed:.0f}s; load average at end " + " ".join(f"{x:.2f}" for x in os.getloadavg())
                  + f"; pure-Python speed {info['cpu_speed_start']:.1f} at start, {info['cpu_speed_end']:.1f} at end")
     print("\n".join(lines), flush=True)
-    name = time.strftime("core-%Y%m%d-%H%M%S") + ("-quick" if args.quick else "") + ".json"
-    save(RESULTS_DIR / name, figures)
-    print(f"figures saved to {RESULTS_DIR / name}")
+    name = time.strftime("core-%Y%m%d-%H%M%S") + ("-quick" if args.quick else "")
+    save(RESULTS_DIR / f"{name}.json", figures)
+    print(f"figures saved to {RESULTS_DIR / name}.json")
+    if "hot_sku" in figures:
+        print("\n".join(save_hot_sku(RESULTS_DIR / name, figures["hot_sku"], info)))
     failed = any(not c["ok"] for c in figures.get("hot_sku", {}).get("checks", {}).values()) or any(
+        not o.ok for o in figures.get("hot_sku", {}).get("oversell", {}).values()) or any(
         route.errors for result in figures.get("checkout", {}).values() for route in result["routes"].values())
     return 1 if failed else 0
 

@@ -9,6 +9,7 @@ owning actor drains into one Redis transaction.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,7 +20,7 @@ ReservationStatus = Literal["held", "committed", "released", "expired", "shipped
 FINISHED: frozenset[str] = frozenset({"released", "expired", "shipped"})
 
 
-@dataclass
+@dataclass(slots=True)
 class StockLevel:
     variant_id: str
     on_hand: int
@@ -45,7 +46,7 @@ class StockLevel:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
-@dataclass
+@dataclass(slots=True)  # no per-object __dict__: a flash sale keeps many of these
 class Reservation:
     id: str
     lines: dict[str, int]  # variant_id -> quantity
@@ -70,6 +71,19 @@ class StockLedger:
     dirty_levels: set[str] = field(default_factory=set)
     dirty_reservations: set[str] = field(default_factory=set)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # indexes, so that the timer's work is what is due, not what is held: held reservations by expiry and
+    # finished ones by when they finished, as (time, reservation id); stale entries are skipped when popped
+    _expiries: list[tuple[float, str]] = field(default_factory=list, init=False, repr=False, compare=False)
+    _finished: list[tuple[float, str]] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for r in self.reservations.values():
+            if r.status == "held":
+                self._expiries.append((r.expires_at, r.id))
+            elif r.status in FINISHED:
+                self._finished.append((r.updated_at, r.id))
+        heapq.heapify(self._expiries)
+        heapq.heapify(self._finished)
 
     # -- stock records -------------------------------------------------------------------------------
     def create(self, variant_id: str, on_hand: int, low_stock_threshold: int = 5, reorder_point: int = 10) -> bool:
@@ -124,34 +138,41 @@ class StockLedger:
                 return existing
             raise Conflict("reservation_finished", "This reservation was already released or expired",
                            {"reservation_id": reservation_id, "status": existing.status})
-        if not lines or any(q <= 0 for q in lines.values()):
-            raise Invalid("invalid_quantity", "Every reserved quantity must be positive")
+        # one pass checks every line (this runs once per reservation of a flash sale); nothing changes until
+        # every line is known to be valid and in stock
+        held: list[tuple[StockLevel, int, int]] = []  # (level, quantity, available before)
         short = []
+        invalid = not lines
         for variant_id, quantity in lines.items():
             level = self.levels.get(variant_id)
-            available = level.available if level else 0
-            if available < quantity:
+            available = level.on_hand - level.reserved - level.committed if level else 0
+            if quantity <= 0:
+                invalid = True
+            elif available < quantity or level is None:
                 short.append({"variant_id": variant_id, "requested": quantity, "available": max(available, 0)})
+            else:
+                held.append((level, quantity, available))
+        if invalid:
+            raise Invalid("invalid_quantity", "Every reserved quantity must be positive")
         if short:
             raise Conflict("out_of_stock", "Not enough stock for some items", {"items": short})
-        befores = {v: self.levels[v].available for v in lines}
-        for variant_id, quantity in lines.items():
-            level = self.levels[variant_id]
+        for level, quantity, _ in held:
             if commit:
                 level.committed += quantity
             else:
                 level.reserved += quantity
-            self._touch(variant_id)
+            self.dirty_levels.add(level.variant_id)
         reservation = Reservation(reservation_id, dict(lines), now + ttl_seconds, "committed" if commit else "held",
                                   now)
         self._save(reservation)
         if commit:
-            self.events.append(("inventory.committed", {"reservation_id": reservation_id, "lines": dict(lines)}))
+            self.events.append(("inventory.committed", {"reservation_id": reservation_id,
+                                                        "lines": reservation.lines}))
         else:
-            self.events.append(("inventory.reserved", {"reservation_id": reservation_id, "lines": dict(lines),
+            self.events.append(("inventory.reserved", {"reservation_id": reservation_id, "lines": reservation.lines,
                                                        "expires_at": reservation.expires_at}))
-        for variant_id, before in befores.items():
-            self._check_low_stock(self.levels[variant_id], before)
+        for level, _, before in held:
+            self._check_low_stock(level, before)
         return reservation
 
     def commit(self, reservation_id: str, now: float) -> Reservation:
@@ -212,18 +233,51 @@ class StockLedger:
         return reservation
 
     def expire(self, now: float) -> list[str]:
-        """Release every held reservation whose TTL has passed; the shard runs this on its own timer."""
-        due = [r.id for r in self.reservations.values() if r.status == "held" and r.expires_at <= now]
+        """Release every held reservation whose TTL has passed (soonest first); the shard runs this on its own
+        timer. Costs what is due, not what is held: a flash sale holds many reservations at once."""
+        due: dict[str, None] = {}
+        while self._expiries and self._expiries[0][0] <= now:
+            expires_at, reservation_id = heapq.heappop(self._expiries)
+            reservation = self.reservations.get(reservation_id)
+            if reservation is not None and reservation.status == "held" and reservation.expires_at == expires_at:
+                due[reservation_id] = None
         for reservation_id in due:
             self.release(reservation_id, now, expired=True)
-        return due
+        return list(due)
+
+    def next_expiry(self) -> float | None:
+        """When the soonest held reservation expires (None: nothing is held)."""
+        expiries = self._expiries
+        while expiries:  # drop entries of reservations no longer held (committed, released, forgotten)
+            expires_at, reservation_id = expiries[0]
+            reservation = self.reservations.get(reservation_id)
+            if reservation is not None and reservation.status == "held" and reservation.expires_at == expires_at:
+                return expires_at
+            heapq.heappop(expiries)
+        return None
 
     def forget_finished(self, older_than: float) -> list[str]:
         """Drop finished reservations kept for idempotent retries once they are old enough."""
-        old = [r.id for r in self.reservations.values() if r.status in FINISHED and r.updated_at < older_than]
+        old: dict[str, None] = {}
+        while self._finished and self._finished[0][0] < older_than:
+            updated_at, reservation_id = heapq.heappop(self._finished)
+            reservation = self.reservations.get(reservation_id)
+            if reservation is not None and reservation.status in FINISHED and reservation.updated_at == updated_at:
+                old[reservation_id] = None
         for reservation_id in old:
             del self.reservations[reservation_id]
-        return old
+        return list(old)
+
+    def oldest_finished(self) -> float | None:
+        """When the oldest finished reservation still kept finished (None: none is kept)."""
+        finished = self._finished
+        while finished:
+            updated_at, reservation_id = finished[0]
+            reservation = self.reservations.get(reservation_id)
+            if reservation is not None and reservation.status in FINISHED and reservation.updated_at == updated_at:
+                return updated_at
+            heapq.heappop(finished)
+        return None
 
     # -- checks ----------------------------------------------------------------------------------------
     def violations(self) -> list[str]:
@@ -254,6 +308,10 @@ class StockLedger:
     def _save(self, reservation: Reservation) -> None:
         self.reservations[reservation.id] = reservation
         self.dirty_reservations.add(reservation.id)
+        if reservation.status == "held":
+            heapq.heappush(self._expiries, (reservation.expires_at, reservation.id))
+        elif reservation.status in FINISHED:
+            heapq.heappush(self._finished, (reservation.updated_at, reservation.id))
 
     def _touch(self, variant_id: str) -> None:
         self.dirty_levels.add(variant_id)

@@ -7,6 +7,7 @@ their actor without disturbing the shared session.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -102,3 +103,19 @@ def test_reserve_many_answers_each_request_on_its_own(platform: Settings) -> Non
     results = ray.get(shard.reserve_many.remote([(f"m{i}", {"var-m": 1}) for i in range(5)]))
     assert [not isinstance(r, DomainError) for r in results] == [True, True, True, False, False]
     assert isinstance(results[3], Conflict) and results[3].code == "out_of_stock"
+
+
+def test_each_reservation_of_a_batch_has_its_record_and_its_own_event(platform: Settings,
+                                                                       redis_client: redis.Redis) -> None:
+    shard = standalone_shard(platform, 95)
+    ray.get(shard.create_stock.remote([{"variant_id": "var-ev", "on_hand": 5}]))
+    results = ray.get(shard.reserve_many.remote([(f"ev{i}", {"var-ev": 1}) for i in range(7)]))
+    won = sorted(r.id for r in results if not isinstance(r, DomainError))
+    assert won == [f"ev{i}" for i in range(5)]
+    records = [json.loads(raw) for raw in redis_client.hmget(keys.inventory_reservations(95), won)]
+    assert [(r["id"], r["status"], r["lines"]) for r in records] == [(i, "held", {"var-ev": 1}) for i in won]
+    assert json.loads(redis_client.hget(keys.inventory_stock(95), "var-ev"))["reserved"] == 5
+    entries = [fields for _, fields in redis_client.xrevrange(platform.events_stream, count=50)
+               if fields["type"] == "inventory.reserved" and json.loads(fields["data"])["shard"] == 95]
+    assert all(set(fields) == {"id", "type", "at", "data"} for fields in entries)
+    assert sorted(json.loads(fields["data"])["reservation_id"] for fields in entries) == won

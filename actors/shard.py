@@ -18,7 +18,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from actors.store import Changes, Store
 from config import Settings
@@ -140,7 +141,7 @@ class ShardActor:
             # batch is acknowledged, and nothing more is applied until memory is reloaded from Redis.
             log.exception("commit failed in %s-%s; reloading from Redis", self.kind, self.shard)
             self._stale = True
-            self._answer(outcomes, unavailable() if isinstance(exc, RedisError) else exc)
+            self._answer(outcomes, unavailable() if isinstance(exc, RedisConnectionError | RedisTimeoutError) else exc)
             return False
         self.batches += 1
         self.commands += commands

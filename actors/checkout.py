@@ -60,6 +60,14 @@ def declined() -> PaymentDeclined:
     return PaymentDeclined(DECLINED, "The payment was declined")
 
 
+def _card_subjects(card: CardInfo) -> list[tuple[str, str]]:
+    return [("card", card.fingerprint), ("declined-card", card.fingerprint)]
+
+
+async def _known(card: CardInfo) -> CardInfo:
+    return card
+
+
 class CheckoutSaga(ShopperBase):
     # -- the entry point -------------------------------------------------------------------------------------
     async def checkout(self, user_id: str, idempotency_key: str, request: CheckoutRequest, request_hash: str,
@@ -104,23 +112,25 @@ class CheckoutSaga(ShopperBase):
                         client_ip: str) -> CheckoutResult:
         cart = await self._cart(user_id)
         since = epoch() - VELOCITY_WINDOW_SECONDS
-        subjects = [("user", user_id), ("declined-user", user_id), ("declined-ip", client_ip)]
-        stock, records, card = await asyncio.gather(  # three round trips at once; errors count in this order:
-            reads.offers_and_stock(self, ((ln.product_id, v) for v, ln in cart.lines.items())),
-            reads.shopper_records(self, user_id, key, request.shipping_address_id is not None, subjects, since),
-            self._card(request.payment_token, user_id), return_exceptions=True)
-        if isinstance(stock, BaseException) or isinstance(records, BaseException):
-            raise stock if isinstance(stock, BaseException) else records  # type: ignore[misc]
+        known = self.gateway.known_token(request.payment_token, user_id)  # a saved card: no round trip for it
+        subjects = [("user", user_id), ("declined-user", user_id), ("declined-ip", client_ip),
+                    *(_card_subjects(known) if known else [])]
+        planned, card = await asyncio.gather(  # one or two round trips at once; errors count in this order:
+            reads.checkout_reads(self, user_id, key, ((ln.product_id, v) for v, ln in cart.lines.items()),
+                                 request.shipping_address_id is not None, subjects, since),
+            self._card(request.payment_token, user_id) if known is None else _known(known), return_exceptions=True)
+        if isinstance(planned, BaseException):
+            raise planned
+        offers, available, records = planned
         replayed = await self._replay(records.idempotency, request_hash)
         if replayed is not None:
             return replayed
-        lines = self._sellable(cart, *stock)
+        lines = self._sellable(cart, offers, available)
         address = self._address(request, records.user)
         if isinstance(card, BaseException):  # a replay above needs no token: it may have expired since
             raise card
-        card_counts = await reads.recent_counts(self, [("card", card.fingerprint), ("declined-card", card.fingerprint)],
-                                                since)
-        recent = {**records.recent, **card_counts}
+        recent = records.recent if known else {
+            **records.recent, **await reads.recent_counts(self, _card_subjects(card), since)}
         quote = self.pricing.quote(((ln.variant_id, ln.price, ln.quantity) for ln in lines), request.coupon_code)
         assessment = self.fraud.assess(
             quote.total, recent[("user", user_id)] + 1, recent[("card", card.fingerprint)] + 1,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 IDEMPOTENCY_DAYS = 30
 CONFLICT_RETRIES = 8
+TOKENS_KEPT = 10_000  # tokens a client keeps in memory once read (they never change; expiry is checked on use)
 
 # KEYS: payments hash, idempotency key, stream. ARGV: payment id, the payment JSON read before ('' for none),
 # the new payment JSON, the idempotency record, its TTL, the stream's maxlen, then 4 fields per event.
@@ -69,6 +71,7 @@ class SandboxGateway:
         # keyed by the platform secret (stable across restarts, so per-card velocity survives them)
         self.fingerprint = CardFingerprint(settings.jwt_key())
         self._write = redis.register_script(_WRITE)
+        self._tokens: OrderedDict[str, CardToken] = OrderedDict()  # a token never changes: kept once read
 
     # -- tokens ---------------------------------------------------------------------------------------
     async def tokenize(self, customer: str, card_number: str, exp_month: int, exp_year: int, cvc: str,
@@ -86,15 +89,31 @@ class SandboxGateway:
     async def token_info(self, token: str, customer: str) -> CardInfo:
         return (await self._card(token, customer)).info()
 
+    def known_token(self, token: str, customer: str) -> CardInfo | None:
+        """`token_info` without a round trip, when this client has read the token before (else None)."""
+        card = self._tokens.get(token)
+        return card.info() if card is not None and card.usable_by(customer, now()) else None
+
     async def _card(self, token: str, customer: str) -> CardToken:
-        raw = await self.redis.get(keys.payment_token(token)) if isinstance(token, str) else None
-        return self._usable(raw, customer)
+        card = self._tokens.get(token)
+        if card is None:
+            raw = await self.redis.get(keys.payment_token(token)) if isinstance(token, str) else None
+            card = self._keep(raw)
+        return self._usable(card, customer)
+
+    def _keep(self, raw: str | None) -> CardToken | None:
+        if raw is None:
+            return None
+        card = CardToken.from_dict(json.loads(raw))
+        self._tokens[card.token] = card
+        if len(self._tokens) > TOKENS_KEPT:
+            self._tokens.popitem(last=False)
+        return card
 
     @staticmethod
-    def _usable(raw: str | None, customer: str) -> CardToken:
+    def _usable(card: CardToken | None, customer: str) -> CardToken:
         """The token's card if `customer` may use it now. Unknown, expired and someone else's tokens are refused
         alike, so a caller learns nothing about tokens that are not theirs."""
-        card = None if raw is None else CardToken.from_dict(json.loads(raw))
         if card is None or not card.usable_by(customer, now()):
             raise NotFound("invalid_payment_token", "No such payment token")
         return card
@@ -104,14 +123,19 @@ class SandboxGateway:
                         reference: str) -> dict[str, Any]:
         """The payment, authorized or declined (a decline is a result, not an error)."""
         await self._round_trip()
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.get(keys.payment_token(token))
-        pipe.get(keys.payment_idempotency(f"authorize:{idempotency_key}"))
-        raw_card, recorded = await pipe.execute()
-        if recorded is None:
-            card = self._usable(raw_card, customer)
-        else:  # a replay is answered from its record (the token may have expired since): only ids are compared
-            card = CardToken(token, "", "", 0, 0, "", None, "", "", customer)
+        card = self._tokens.get(token)
+        recorded = None
+        if card is None or not card.usable_by(customer, now()):
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.get(keys.payment_token(token))
+            pipe.get(keys.payment_idempotency(f"authorize:{idempotency_key}"))
+            raw_card, recorded = await pipe.execute()
+            if recorded is None:
+                card = self._usable(self._keep(raw_card), customer)
+            else:  # a replay is answered from its record (the token may have expired since): only ids compared
+                card = CardToken(token, "", "", 0, 0, "", None, "", "", customer)
+        # with the token known, a new authorization is one round trip: the write refuses it if the key was
+        # recorded meanwhile, and the next attempt answers from the record
         return await self._once("authorize", idempotency_key, None, lambda book: book.authorize(
             card, amount, currency, idempotency_key, reference, now()), recorded)
 

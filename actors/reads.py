@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -74,27 +74,36 @@ async def offers(ctx: Context, wanted: Iterable[tuple[str, str]]) -> dict[str, O
 async def offers_and_stock(ctx: Context, wanted: Iterable[tuple[str, str]]
                            ) -> tuple[dict[str, Offer], dict[str, int]]:
     """The offers and each variant's available units, in one round trip to Redis."""
-    pairs = list(wanted)
-    product_ids = list(dict.fromkeys(pid for pid, _ in pairs))
-    groups = ctx.router.group("inventory", (v for _, v in pairs))
     pipe = ctx.redis.pipeline(transaction=False)
+    parse = _queue_offers_and_stock(pipe, ctx.router, list(wanted))
+    return parse(iter(await pipe.execute()))
+
+
+def _queue_offers_and_stock(pipe: Any, router: Router, pairs: list[tuple[str, str]]
+                            ) -> Callable[[Iterator[Any]], tuple[dict[str, Offer], dict[str, int]]]:
+    """Queue the reads on `pipe`; the function returned takes their replies from the pipeline's."""
+    product_ids = list(dict.fromkeys(pid for pid, _ in pairs))
+    groups = router.group("inventory", (v for _, v in pairs))
     if product_ids:
         pipe.hmget(keys.PRODUCTS, product_ids)
     for shard, variant_ids in groups.items():
         pipe.hmget(keys.inventory_stock(shard), variant_ids)
-    replies = await pipe.execute()
-    raws = replies.pop(0) if product_ids else []
-    found = {pid: json.loads(raw) for pid, raw in zip(product_ids, raws, strict=True) if raw is not None}
-    result: dict[str, Offer] = {}
-    for product_id, variant_id in pairs:
-        offer = Offer.find(found[product_id], variant_id) if product_id in found else None
-        if offer is not None:
-            result[variant_id] = offer
-    available: dict[str, int] = {}
-    for variant_ids, levels in zip(groups.values(), replies, strict=True):
-        for variant_id, raw in zip(variant_ids, levels, strict=True):
-            available[variant_id] = max(0, _level(raw)["available"]) if raw is not None else 0
-    return result, available
+
+    def parse(replies: Iterator[Any]) -> tuple[dict[str, Offer], dict[str, int]]:
+        raws = next(replies) if product_ids else []
+        found = {pid: json.loads(raw) for pid, raw in zip(product_ids, raws, strict=True) if raw is not None}
+        offers: dict[str, Offer] = {}
+        for product_id, variant_id in pairs:
+            offer = Offer.find(found[product_id], variant_id) if product_id in found else None
+            if offer is not None:
+                offers[variant_id] = offer
+        available: dict[str, int] = {}
+        for variant_ids in groups.values():
+            for variant_id, raw in zip(variant_ids, next(replies), strict=True):
+                available[variant_id] = max(0, _level(raw)["available"]) if raw is not None else 0
+        return offers, available
+
+    return parse
 
 
 async def product_of_variant(ctx: Context, variant_id: str) -> dict[str, Any] | None:
@@ -153,21 +162,35 @@ class ShopperRecords:
     recent: dict[tuple[str, str], int]  # (velocity kind, subject) -> entries since the window's start
 
 
-async def shopper_records(ctx: Context, user_id: str, idempotency_key: str, with_user: bool,
-                          recent: list[tuple[str, str]], since: float) -> ShopperRecords:
-    """A checkout's reads of its shopper's records, in one round trip."""
-    pipe = ctx.redis.pipeline(transaction=False)
+def _queue_shopper_records(pipe: Any, router: Router, user_id: str, idempotency_key: str, with_user: bool,
+                           recent: list[tuple[str, str]], since: float) -> Callable[[Iterator[Any]], ShopperRecords]:
     pipe.get(keys.idempotency(user_id, idempotency_key))
     if with_user:
-        pipe.hget(keys.users(ctx.router.shard("users", user_id)), user_id)
+        pipe.hget(keys.users(router.shard("users", user_id)), user_id)
     for kind, subject in recent:
         pipe.zcount(keys.velocity(kind, subject), since, "+inf")
-    replies = await pipe.execute()
-    record = replies.pop(0)
-    raw_user = replies.pop(0) if with_user else None
-    return ShopperRecords(None if record is None else json.loads(record),
-                          None if raw_user is None else User.from_dict(json.loads(raw_user)),
-                          {subject: int(count) for subject, count in zip(recent, replies, strict=True)})
+
+    def parse(replies: Iterator[Any]) -> ShopperRecords:
+        record = next(replies)
+        raw_user = next(replies) if with_user else None
+        return ShopperRecords(None if record is None else json.loads(record),
+                              None if raw_user is None else User.from_dict(json.loads(raw_user)),
+                              {subject: int(next(replies)) for subject in recent})
+
+    return parse
+
+
+async def checkout_reads(ctx: Context, user_id: str, idempotency_key: str, wanted: Iterable[tuple[str, str]],
+                         with_user: bool, recent: list[tuple[str, str]], since: float
+                         ) -> tuple[dict[str, Offer], dict[str, int], ShopperRecords]:
+    """What a checkout reads before it starts, in one round trip: the cart's offers and stock, the key's record,
+    the shopper (for a saved address), and the velocity counts (subject -> entries since `since`)."""
+    pipe = ctx.redis.pipeline(transaction=False)
+    stock = _queue_offers_and_stock(pipe, ctx.router, list(wanted))
+    records = _queue_shopper_records(pipe, ctx.router, user_id, idempotency_key, with_user, recent, since)
+    replies = iter(await pipe.execute())
+    offers, available = stock(replies)
+    return offers, available, records(replies)
 
 
 async def recent_counts(ctx: Context, subjects: list[tuple[str, str]], since: float) -> dict[tuple[str, str], int]:

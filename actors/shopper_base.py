@@ -94,10 +94,11 @@ class ShopperBase(ShardActor):
 
     def _save_order(self, order: Order, changes: Changes, event: str, **data: Any) -> dict[str, Any]:
         self.orders[order.id] = order
-        changes.set(keys.order(order.id), dumps(order.to_dict()))
+        stored = order.to_dict()
+        changes.set(keys.order(order.id), dumps(stored))
         changes.emit(event, order_id=order.id, user_id=order.user_id, status=order.status,
                      payment_status=order.payment_status, **data)
-        return order.view()
+        return Order.public(stored)
 
     # -- ids -----------------------------------------------------------------------------------------------------
     def _new_order_id(self) -> str:

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     haproxy: bool = True
+    api_access_log: bool = False  # Serve's per-request access log (a log line per request costs CPU at load)
     api_replicas: int = Field(default=2, ge=1, le=64)
 
     inventory_shards: int = Field(default=4, ge=1, le=1024)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
 from domain.clock import iso, now
 from domain.errors import Conflict, Invalid
+from domain.serial import to_builtins
 
 Status = Literal["pending", "confirmed", "packed", "shipped", "delivered", "cancelled",
                  "return_requested", "returned", "refunded"]
@@ -104,11 +105,15 @@ class Order:
         self.updated_at = at
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return to_builtins(self)
 
     def view(self) -> dict[str, Any]:
         """The contract's order (internal bookkeeping such as reservations stays inside)."""
-        data = self.to_dict()
+        return self.public(self.to_dict())
+
+    @staticmethod
+    def public(data: dict[str, Any]) -> dict[str, Any]:
+        """An order's `to_dict()` made its contract view, in place (read it first for anything else)."""
         data.pop("reservations")
         data["items"] = [{k: v for k, v in line.items() if k != "seller_id"} for line in data["items"]]
         return data

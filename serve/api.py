@@ -25,7 +25,9 @@ from serve.routes import (
     users,
 )
 
-ROUTERS = [health, auth, users, sellers, catalog, search, inventory, cart, payments, checkout, orders]
+# Routes are matched in this order, by FastAPI and again by Serve (to name the route in its metrics), one by one:
+# the shop's busiest paths come first (matching took an eighth of a replica's CPU with checkout near the end).
+ROUTERS = [health, cart, checkout, search, catalog, orders, payments, inventory, auth, users, sellers]
 
 
 def create_api(settings: Settings) -> FastAPI:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ray import serve
+from ray.serve.schema import LoggingConfig
 
 from config import Settings
 from serve.api import api_builder
@@ -19,6 +20,7 @@ def build_app(settings: Settings) -> Any:
         ray_actor_options={"num_cpus": 0},
         max_ongoing_requests=256,
         health_check_period_s=5,
+        logging_config=LoggingConfig(enable_access_log=settings.api_access_log),
     )
     @serve.ingress(api_builder(settings))
     class BazaarAPI:

@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from domain.errors import Unavailable
+
 if TYPE_CHECKING:
     from config import Settings
 
@@ -83,7 +85,10 @@ class Router:
         if handle is None:
             import ray
 
-            handle = ray.get_actor(name, namespace=self.settings.ray_namespace)
+            try:
+                handle = ray.get_actor(name, namespace=self.settings.ray_namespace)
+            except ValueError:  # not there (yet, or any more): the caller's client sees a 503 and retries
+                raise Unavailable("actor_unavailable", f"{name} is not running", {"actor": name}) from None
             self._handles[name] = handle
         return handle
 

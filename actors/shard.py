@@ -15,6 +15,7 @@ import gc
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -56,11 +57,7 @@ class ShardActor:
         self._stale = False  # a write failed: memory must be reloaded from Redis before the next batch
         self.batches = 0
         self.commands = 0
-        client = self.store.sync_client()
-        try:
-            self.load(client)
-        finally:
-            client.close()
+        self._load_when_redis_answers()
         gc.set_threshold(*GC_THRESHOLDS)
         gc.freeze()  # what is loaded (and every module) lives as long as the process: never rescan it
         if self.tick_seconds:
@@ -141,7 +138,8 @@ class ShardActor:
             # batch is acknowledged, and nothing more is applied until memory is reloaded from Redis.
             log.exception("commit failed in %s-%s; reloading from Redis", self.kind, self.shard)
             self._stale = True
-            self._answer(outcomes, unavailable() if isinstance(exc, RedisConnectionError | RedisTimeoutError) else exc)
+            lost = isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError)  # the store, not the change
+            self._answer(outcomes, unavailable() if lost else exc)
             return False
         self.batches += 1
         self.commands += commands
@@ -159,6 +157,19 @@ class ShardActor:
         for future, _, _ in outcomes:
             if not future.done():
                 future.set_exception(exc)
+
+    def _load_when_redis_answers(self) -> None:
+        """Load at start, waiting for Redis if it is away: a shard restarting after a crash while Redis restarts
+        too must not fail its constructor, since Ray then marks the actor dead for good."""
+        delay = 0.1
+        while True:
+            try:
+                self._reload()
+                return
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:  # BusyLoadingError: it reads its AOF
+                log.warning("%s-%s waits for Redis to load its state: %s", self.kind, self.shard, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     async def _try_reload(self) -> bool:
         """Memory from Redis again after a failed write; False (and still stale) while Redis does not answer."""

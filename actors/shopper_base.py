@@ -54,10 +54,21 @@ class ShopperBase(ShardActor):
         super().__init__(settings, shard)
 
     def load(self, client: Any) -> None:
-        """Unfinished sagas now (recovery needs them); carts and orders on first use. After a failed write the
-        cached carts and orders are dropped so memory equals Redis again."""
+        """Unfinished sagas now (recovery needs them); carts and orders on first use. After a failed write, the
+        carts and orders in memory are read again *in place*: a command queued meanwhile holds the same object,
+        so it works on what Redis has, never on a copy that still carries the failed batch's changes."""
         self.sagas = {sid: decode(raw, Saga) for sid, raw in client.hscan_iter(keys.sagas(self.shard), count=1000)}
-        self.carts, self.orders = {}, {}
+        if self.carts:
+            ids = list(self.carts)
+            for user_id, raw in zip(ids, client.hmget(keys.carts(self.shard), ids), strict=True):
+                vars(self.carts[user_id]).update(vars(Cart.from_dict(json.loads(raw)) if raw else Cart(user_id)))
+        if self.orders:
+            ids = list(self.orders)
+            for order_id, raw in zip(ids, client.mget([keys.order(i) for i in ids]), strict=True):
+                if raw is None:  # written by the failed batch only: forget it
+                    del self.orders[order_id]
+                else:
+                    vars(self.orders[order_id]).update(vars(Order.from_dict(json.loads(raw))))
 
     @property
     def redis(self) -> aioredis.Redis:

@@ -90,6 +90,11 @@ class Traffic:
         self.stuck: list[str] = []  # clients that gave up: no definitive answer in time
         self._killed_at: float | None = None
 
+    def wait_for_requests(self, count: int, deadline_s: float) -> None:
+        deadline = time.monotonic() + deadline_s
+        while self.requests < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+
     def killed(self) -> None:
         with self.lock:
             self._killed_at = time.monotonic()
@@ -204,8 +209,10 @@ class Chaos:
                    for b in buyers]
         for thread in threads:
             thread.start()
-        for victim in victims:
-            time.sleep(self.rng.uniform(0.2, 0.8))  # inside the traffic (fault timing, not synchronization)
+        expected = shoppers * purchases * 2  # requests, were nothing to fail or sell out
+        for number, victim in enumerate(victims):  # each kill lands inside the traffic, a little further on
+            traffic.wait_for_requests(int(expected * (0.1 + 0.15 * number)), deadline_s=30)
+            time.sleep(self.rng.uniform(0, 0.2))  # fault timing, not synchronization
             self.kill(victim, variant_ids)
             traffic.killed()
         for thread in threads:

@@ -35,6 +35,7 @@ from config.settings import SettingsError
 from domain.errors import DomainError
 from domain.passwords import check_password
 from domain.users import normalize_email
+from serve.haproxy_errors import contract_error_wrapper
 from serve.local_redis import LocalRedis, free_port
 
 log = logging.getLogger("bazaar")
@@ -119,7 +120,8 @@ def start_ray(settings: Settings, stack: ExitStack) -> Any:
     if settings.haproxy:
         os.environ.update(HAPROXY_ENV)
         if not settings.ray_address:
-            for name, value in {**LOCAL_DRAIN_ENV, **haproxy_side_ports()}.items():
+            wrapper = contract_error_wrapper(settings.data_dir.absolute() / "haproxy")
+            for name, value in {**LOCAL_DRAIN_ENV, **haproxy_side_ports(), **wrapper}.items():
                 os.environ.setdefault(name, value)
     quiet: dict[str, Any] = {"namespace": settings.ray_namespace, "log_to_driver": False,
                              "logging_level": logging.WARNING}

@@ -169,11 +169,14 @@ class InventoryShard(ShardActor):
 
     # -- reads (of this shard's memory; Serve reads committed levels straight from Redis) ---------------
     async def levels(self, variant_ids: list[str]) -> dict[str, dict[str, Any]]:
+        await self.fresh()
         return {v: self.ledger.levels[v].view() for v in variant_ids if v in self.ledger.levels}
 
     async def reservation(self, reservation_id: str) -> dict[str, Any] | None:
+        await self.fresh()
         reservation = self.ledger.reservations.get(reservation_id)
         return None if reservation is None else reservation.to_dict()
 
     async def violations(self) -> list[str]:
+        await self.fresh()
         return self.ledger.violations()

@@ -171,6 +171,12 @@ class ShardActor:
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
+    async def fresh(self) -> None:
+        """Before reading memory outside a command: after a failed write it may be ahead of Redis until it is
+        reloaded, so reload first, or refuse (503) while Redis does not answer."""
+        if self._stale and not await self._try_reload():
+            raise unavailable()
+
     async def _try_reload(self) -> bool:
         """Memory from Redis again after a failed write; False (and still stale) while Redis does not answer."""
         self._stale = True

@@ -83,6 +83,7 @@ class ShopperBase(ShardActor):
 
     # -- loading on first use ---------------------------------------------------------------------------------
     async def _cart(self, user_id: str) -> Cart:
+        await self.fresh()
         cart = self.carts.get(user_id)
         if cart is None:
             raw = await self.store.redis.hget(keys.carts(self.shard), user_id)  # type: ignore[misc]
@@ -90,6 +91,7 @@ class ShopperBase(ShardActor):
         return cart
 
     async def _order(self, order_id: str) -> Order | None:
+        await self.fresh()
         order = self.orders.get(order_id)
         if order is None:
             raw = await self.store.redis.get(keys.order(order_id))

@@ -63,6 +63,7 @@ class UserShard(ShardActor):
     # -- reading ---------------------------------------------------------------------------------------
     async def _cached(self, user_id: str) -> User:
         """The user, loaded into memory on first use; NotFound when there is no such user here."""
+        await self.fresh()
         if user_id not in self.users and shard_of(self.settings, self.kind, user_id) == self.shard:
             data = await self.store.hget_json(keys.users(self.shard), user_id)
             if data is not None:

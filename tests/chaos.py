@@ -88,6 +88,7 @@ class Traffic:
         self.acknowledged: dict[str, set[str]] = {}  # user id -> the orders the shop confirmed to it
         self.recoveries: list[float] = []  # per kill: seconds until a request sent after it got its answer
         self.stuck: list[str] = []  # clients that gave up: no definitive answer in time
+        self.surprises: dict[int, str] = {}  # the first answer of each status a careful client should never see
         self._killed_at: float | None = None
 
     def wait_for_requests(self, count: int, deadline_s: float) -> None:
@@ -141,7 +142,10 @@ class Traffic:
                         self.recoveries.append(time.monotonic() - self._killed_at)
                         self._killed_at = None
                     return r
-                self.unexpected[0 if r is None else r.status_code] += 1
+                status = 0 if r is None else r.status_code
+                self.unexpected[status] += 1
+                if r is not None and status not in RETRYABLE:
+                    self.surprises.setdefault(status, f"{path}: {r.text[:300]}")
             assert time.monotonic() < deadline, f"{path} never got a definitive answer"
             time.sleep(0.1)
 
@@ -217,7 +221,8 @@ class Chaos:
             traffic.killed()
         for thread in threads:
             thread.join()
-        outcome = Outcome(scenario, traffic.requests, unexpected=traffic.unexpected, stuck=traffic.stuck)
+        outcome = Outcome(scenario, traffic.requests, unexpected=traffic.unexpected,
+                          stuck=traffic.stuck + [f"{s}: {text}" for s, text in traffic.surprises.items()])
         settled = self._settle()
         outcome.recovery_seconds = max([*traffic.recoveries, settled])
         self._verify(outcome, buyers, traffic, variant_ids, stock)

@@ -72,6 +72,7 @@ class CheckoutSaga(ShopperBase):
     # -- the entry point -------------------------------------------------------------------------------------
     async def checkout(self, user_id: str, idempotency_key: str, request: CheckoutRequest, request_hash: str,
                        client_ip: str) -> CheckoutResult:
+        await self.fresh()  # the sagas in memory are Redis's, not a failed batch's
         running = self._attempts.get(user_id)
         if running is not None:
             self._check_same_request(running.idempotency_key, running.request_hash, idempotency_key, request_hash)
@@ -309,6 +310,7 @@ class CheckoutSaga(ShopperBase):
     # -- recovery ------------------------------------------------------------------------------------------------
     async def tick(self) -> None:
         """Drive every saga left unfinished by a crash (not one a request is driving) to its end."""
+        await self.fresh()
         stale = [s for s in list(self.sagas.values())
                  if s.user_id not in self._attempts and s.created_at < epoch() - RECOVERY_AGE_SECONDS]
         for saga in stale:

@@ -76,6 +76,11 @@ class Outcome:
                     or self.stuck or set(self.unexpected) - RETRYABLE)
 
 
+def _sold_out_or_ok(response: httpx.Response) -> bool:
+    """A 409 ends a careful client's purchase only when it says the stock ran out."""
+    return response.status_code != 409 or response.json()["error"]["code"] in ("out_of_stock", "insufficient_stock")
+
+
 class Traffic:
     """Careful clients: each retries the same request (same Idempotency-Key) until it gets a definitive answer."""
 
@@ -137,7 +142,7 @@ class Traffic:
                 r = None
             with self.lock:
                 self.requests += 1
-                if r is not None and r.status_code in definitive:
+                if r is not None and r.status_code in definitive and _sold_out_or_ok(r):
                     if self._killed_at is not None and sent > self._killed_at:
                         self.recoveries.append(time.monotonic() - self._killed_at)
                         self._killed_at = None

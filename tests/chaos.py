@@ -219,11 +219,15 @@ class Chaos:
         for thread in threads:
             thread.start()
         expected = shoppers * purchases * 2  # requests, were nothing to fail or sell out
-        for number, victim in enumerate(victims):  # each kill lands inside the traffic, a little further on
-            traffic.wait_for_requests(int(expected * (0.1 + 0.15 * number)), deadline_s=30)
-            time.sleep(self.rng.uniform(0, 0.2))  # fault timing, not synchronization
-            self.kill(victim, variant_ids)
-            traffic.killed()
+        try:
+            for number, victim in enumerate(victims):  # each kill lands inside the traffic, a little further on
+                traffic.wait_for_requests(int(expected * (0.1 + 0.15 * number)), deadline_s=30)
+                time.sleep(self.rng.uniform(0, 0.2))  # fault timing, not synchronization
+                self.kill(victim, variant_ids)
+                traffic.killed()
+        finally:  # whatever went wrong, the shop is left with its Redis running
+            if self.redis_server.process is None or self.redis_server.process.poll() is not None:
+                self.redis_server.start()
         for thread in threads:
             thread.join()
         outcome = Outcome(scenario, traffic.requests, unexpected=traffic.unexpected,

@@ -80,7 +80,7 @@ def test_checkouts_interrupted_by_crashes_finish_exactly_once(shop: Shop, settin
             assert final.json()["order"]["id"] == first[0].json()["order"]["id"]
 
     def settled() -> bool:
-        unfinished = ray.get([h.unfinished.remote() for h in router.all("shoppers")])
+        unfinished = ray.get([h.unfinished.remote() for h in router.all("shoppers")], timeout=10)
         return not any(unfinished)
 
     wait_until(settled, 60)

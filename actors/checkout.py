@@ -31,6 +31,7 @@ from domain.errors import BadRequest, Conflict, DomainError, Invalid, NotFound, 
 from domain.ids import new_id
 from domain.orders import Order, OrderLine
 from domain.payments import CardInfo
+from domain.pricing import CouponRule
 from domain.serial import encode
 from domain.users import Address
 
@@ -198,6 +199,14 @@ class CheckoutSaga(ShopperBase):
         if saga.step == "compensating":
             await self._undo(saga)
             raise self._refusal(saga)
+        coupon = self._limited_coupon(saga)
+        if coupon is not None:  # a use of a limited coupon is claimed before anything is charged
+            try:
+                await self.router.owner("coupons", coupon[0]).claim.remote(
+                    coupon[0], saga.id, saga.order_id, saga.user_id, coupon[1].max_uses, coupon[1].max_uses_per_user)
+            except DomainError as exc:  # used up, or this shopper has used it already
+                await self._fail(saga, "coupon_unavailable")
+                raise exc from None
         if saga.needs_payment:
             try:
                 payment = await self.gateway.authorize(saga.token, saga.user_id, saga.quote.total,
@@ -233,7 +242,15 @@ class CheckoutSaga(ShopperBase):
         await self._release([{"id": group.id, "variant_ids": list(group.lines)} for group in saga.reservations])
         if saga.payment_id is not None and (await self.gateway.get(saga.payment_id))["status"] == "authorized":
             await self.gateway.void(saga.payment_id, f"{saga.id}:void")
+        coupon = self._limited_coupon(saga)
+        if coupon is not None:
+            await self.router.owner("coupons", coupon[0]).release.remote(coupon[0], saga.id)
         await self.submit(lambda changes: self._record_failure(saga, changes))
+
+    def _limited_coupon(self, saga: Saga) -> tuple[str, CouponRule] | None:
+        code = saga.quote.coupon
+        rule = self.pricing.coupons.get(code) if code else None
+        return (code, rule) if code and rule is not None and rule.limited else None
 
     @staticmethod
     def _refusal(saga: Saga) -> DomainError:
@@ -243,6 +260,8 @@ class CheckoutSaga(ShopperBase):
                             {"items": [{"variant_id": v, "requested": q} for v, q in saga.purchased.items()]})
         if reason == "invalid_payment_token":
             return Invalid("invalid_payment_token", "The payment token is not valid")
+        if reason == "coupon_unavailable":
+            return Invalid("invalid_coupon", "This coupon can no longer be used", {"coupon_code": saga.quote.coupon})
         return declined()
 
     # -- the saga's transactions ------------------------------------------------------------------------------

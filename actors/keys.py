@@ -73,6 +73,11 @@ CATEGORIES = f"{PREFIX}:catalog:categories"  # category_id -> category JSON
 SEARCH_POPULARITY = f"{PREFIX}:search:popularity"  # product_id -> int
 
 
+def coupon_uses(code: str) -> str:
+    """One hash per coupon code with limits: saga id -> use JSON, written by the code's coupon shard."""
+    return f"{PREFIX}:coupon:{code}:uses"
+
+
 # the sandbox payment gateway's own books (actors/gateway.py; never a card number)
 def payment_token(token: str) -> str:
     return f"{PREFIX}:pay:token:{token}"  # CardToken JSON, expiring with the token

@@ -21,12 +21,13 @@ SHARD_COUNTS: dict[str, str | None] = {
     "inventory": "inventory_shards",
     "shoppers": "shopper_shards",
     "users": "user_shards",
+    "coupons": "coupon_shards",
     "catalog": None,
     "search_indexer": None,
 }
 
 # which key routes each kind: inventory by variant id; shoppers by user id, or by order id (an order id is
-# minted to hash to its shopper's shard, see `local_id`); users by user id
+# minted to hash to its shopper's shard, see `local_id`); users by user id; coupons by code
 
 
 def stable_hash(key: str) -> int:

@@ -17,6 +17,7 @@ ACTOR_CLASSES: dict[str, str] = {
     "inventory": "actors.inventory:InventoryShard",
     "shoppers": "actors.shoppers:ShopperShard",
     "users": "actors.users:UserShard",
+    "coupons": "actors.coupons:CouponShard",
     "catalog": "actors.catalog:CatalogActor",
     "search_indexer": "actors.search_indexer:SearchIndexer",
 }

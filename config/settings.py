@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,11 +17,17 @@ class Coupon(BaseModel):
     percent_off: int | None = Field(default=None, ge=1, le=100)
     amount_off: int | None = Field(default=None, ge=1)
     min_subtotal: int = Field(default=0, ge=0)
+    max_uses: int | None = Field(default=None, ge=1)  # orders that may use it, all shoppers together
+    max_uses_per_user: int | None = Field(default=None, ge=1)
+    starts_at: datetime | None = None  # valid from (UTC when no zone is given)
+    ends_at: datetime | None = None  # valid until, exclusive
 
     @model_validator(mode="after")
     def _one_kind(self) -> Coupon:
         if (self.percent_off is None) == (self.amount_off is None):
             raise ValueError("a coupon has exactly one of percent_off or amount_off")
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValueError("a coupon's ends_at comes after its starts_at")
         return self
 
 
@@ -46,6 +53,7 @@ class Settings(BaseSettings):
     inventory_shards: int = Field(default=4, ge=1, le=1024)
     shopper_shards: int = Field(default=2, ge=1, le=1024)  # carts, checkouts and orders, by shopper
     user_shards: int = Field(default=2, ge=1, le=1024)
+    coupon_shards: int = Field(default=1, ge=1, le=1024)  # uses of limited coupons, by code
     reservation_ttl_seconds: float = Field(default=600, gt=0)
     reservation_sweep_seconds: float = Field(default=1.0, gt=0)
     group_commit_max_batch: int = Field(default=64, ge=1, le=10000)

@@ -10,6 +10,7 @@
                  every authorization belongs to an open order (else it should have been voided)
     reservations none held past its TTL plus the sweep period
     sagas        none unfinished for longer than the recovery period
+    coupons      every use of a limited coupon belongs to an order (else its checkout should have released it)
 
 Work in flight is not a violation: whatever belongs to a checkout saga younger than the recovery period (its
 reservations, its authorization) is skipped, as are reservations and payments changed within that period, so the
@@ -57,12 +58,13 @@ class Snapshot:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # order_id -> order
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)  # payment_id -> payment
     sagas: dict[str, dict[str, Any]] = field(default_factory=dict)  # saga_id -> saga
+    coupon_uses: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # code -> saga_id -> use
     sweep_seconds: float = 1.0  # how often inventory shards release expired reservations
     recovery_seconds: float = 60.0  # how long a checkout may be in flight before recovery must have ended it
 
 
 def audit(store: Snapshot) -> list[Violation]:
-    return [*_stock(store), *_sold(store), *_payments(store), *_held(store), *_sagas(store)]
+    return [*_stock(store), *_sold(store), *_payments(store), *_held(store), *_sagas(store), *_coupons(store)]
 
 
 def _in_flight(store: Snapshot) -> tuple[set[str], set[str]]:
@@ -174,6 +176,14 @@ def _held(store: Snapshot) -> list[Violation]:
 def _sagas(store: Snapshot) -> list[Violation]:
     return [Violation("sagas", sid, f"unfinished after {store.now - saga['created_at']:.0f} s (step {saga['step']})")
             for sid, saga in store.sagas.items() if saga["created_at"] < store.now - store.recovery_seconds]
+
+
+def _coupons(store: Snapshot) -> list[Violation]:
+    young, _ = _in_flight(store)
+    return [Violation("coupons", f"{code}/{saga_id}", f"a use with no order ({use['order_id']})")
+            for code, uses in store.coupon_uses.items() for saga_id, use in uses.items()
+            if use["order_id"] not in store.orders and saga_id not in young
+            and use["at"] < store.now - store.recovery_seconds]
 
 
 def _recent(store: Snapshot, iso_time: str) -> bool:

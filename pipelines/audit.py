@@ -48,6 +48,9 @@ def read_store(client: redis.Redis, settings: Settings, recovery_seconds: float)
                     store.orders[order["id"]] = order
             bar.update(len(chunk))
         store.payments.update(_hash(client, keys.PAYMENTS, bar))
+        prefix, suffix = keys.coupon_uses("*").split("*")
+        for key in client.scan_iter(match=keys.coupon_uses("*"), count=BATCH):
+            store.coupon_uses[key[len(prefix):-len(suffix)]] = _hash(client, key, bar)
     return store
 
 
@@ -87,8 +90,9 @@ def run(settings: Settings, recovery_seconds: float = 60.0) -> tuple[list[Violat
     finally:
         client.close()
     violations = audit(store)
+    uses = sum(len(u) for u in store.coupon_uses.values())
     summary = (f"audited {len(store.levels)} variants, {len(store.reservations)} reservations, {len(store.orders)} "
-               f"orders, {len(store.payments)} payments, {len(store.sagas)} unfinished sagas: "
+               f"orders, {len(store.payments)} payments, {len(store.sagas)} unfinished sagas, {uses} coupon uses: "
                + (f"{len(violations)} violations" if violations else "no violations"))
     return violations, summary
 

@@ -50,6 +50,11 @@ def settings(redis_server: LocalRedis, data_dir: Path) -> Settings:
         register_per_minute_per_ip=100000,
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,
+        coupons={"WELCOME10": {"percent_off": 10, "max_uses_per_user": 1},
+                 "FLAT5": {"amount_off": 500, "min_subtotal": 2000},
+                 "FIRST2": {"percent_off": 5, "max_uses": 2},
+                 "EXPIRED": {"percent_off": 5, "ends_at": "2020-01-01T00:00:00Z"},
+                 "SOON": {"percent_off": 5, "starts_at": "2099-01-01T00:00:00Z"}},
         fraud_max_orders_per_user_hour=1000,
         fraud_max_orders_per_card_hour=1000,
         # the sandbox's declining test cards and 127.0.0.1 are shared by every test: limit per shopper only

@@ -109,3 +109,14 @@ def test_an_order_whose_stock_was_not_sold_is_found() -> None:
     store.reservations["chk_a-0"]["status"] = "released"
     store.levels["mug"]["committed"] = 0
     assert sorted(problems(store)) == [("sold", "mug"), ("sold", "ord_a")]
+
+
+def test_a_coupon_use_with_no_order_is_found_once_its_checkout_is_no_longer_in_flight() -> None:
+    store = sound_shop()
+    store.coupon_uses = {"WELCOME10": {"chk_a": {"saga_id": "chk_a", "order_id": "ord_a", "user_id": "ada",
+                                                 "at": NOW - 3600},
+                                       "chk_x": {"saga_id": "chk_x", "order_id": "ord_x", "user_id": "bob",
+                                                 "at": NOW - 5}}}
+    assert audit(store) == []  # chk_x's checkout may still be running
+    store.now += 120
+    assert problems(store) == [("coupons", "WELCOME10/chk_x")]

@@ -105,3 +105,17 @@ def test_tax_is_within_half_a_cent_of_the_exact_rate(basket: list[tuple[str, int
     quote = RULES.quote(basket, coupon)
     exact_times_10000 = (quote.subtotal - quote.discount) * 800
     assert abs(quote.tax * 10_000 - exact_times_10000) <= 5_000
+
+
+def test_a_coupons_dates_from_settings_are_kept_with_their_zone() -> None:
+    from config import load_settings
+
+    settings = load_settings(env="test", data_dir="/tmp/bazaar-unit", jwt_secret="x" * 40, coupons={
+        "OLD": {"percent_off": 5, "ends_at": "2020-01-01T00:00:00Z"},
+        "NAIVE": {"percent_off": 5, "starts_at": "2099-01-01T00:00:00"}})
+    rules = PricingRules.from_settings(settings)
+    assert rules.coupons["OLD"].ends_at is not None and rules.coupons["OLD"].ends_at.year == 2020
+    assert rules.coupons["NAIVE"].starts_at is not None and rules.coupons["NAIVE"].starts_at.tzinfo is not None
+    for code in ("OLD", "NAIVE"):
+        with pytest.raises(Invalid):
+            rules.quote([("v", 1000, 1)], code)

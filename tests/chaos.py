@@ -40,12 +40,13 @@ from tests.shop import Account, Shop
 from tests.support import until_answered, wait_until
 
 DEFINITIVE = {200, 201, 409}  # an order, or sold out
+WELCOME = "WELCOME10"  # once per shopper, in the default settings and the tests'
 RETRYABLE = {0, 503}  # no connection, or a service restarting: anything else a careful client sees is a defect
 SCENARIOS: dict[str, list[str]] = {  # scenario -> victims, killed in this order about a second apart
     "inventory shard (SIGKILL x2)": ["inventory", "inventory"],
     "shopper shard (SIGKILL x2)": ["shoppers", "shoppers"],
     "shopper shard (ray.kill)": ["shoppers:ray.kill"],
-    "users + catalog (SIGKILL)": ["users", "catalog"],
+    "users, catalog, coupons (SIGKILL)": ["users", "catalog", "coupons"],
     "API replica (SIGKILL)": ["api"],
     "redis-server (SIGKILL, restart from AOF)": ["redis"],
     "shards restarting while redis-server is down": ["redis:down", "inventory", "shoppers", "redis:up"],
@@ -123,7 +124,8 @@ class Traffic:
                 if added.status_code == 409:  # insufficient_stock: sold out
                     break
                 headers = {**account.headers, "Idempotency-Key": uuid.uuid4().hex}
-                answer = self._definitive(client, "/v1/checkout", body, headers, DEFINITIVE)
+                coupon = {"coupon_code": WELCOME} if n == 0 else {}  # a limited coupon's claim, and its release
+                answer = self._definitive(client, "/v1/checkout", {**body, **coupon}, headers, DEFINITIVE)
                 if answer.status_code == 409:
                     with self.lock:
                         self.sold_out += 1

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain import errors as E
@@ -25,6 +26,35 @@ STATUS: dict[type[E.DomainError], int] = {
     E.RateLimited: 429,
     E.Unavailable: 503,
 }
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="snake_case, stable: what went wrong, for programs")
+    message: str = Field(description="for people")
+    details: Any = Field(default=None, description="what the code is about (fields, items, limits), or null")
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers, whatever its status."""
+
+    error: ErrorDetail
+
+
+_MEANING = {400: "The request cannot be acted on as sent (bad JSON, an empty cart)",
+            401: "Missing, expired or revoked credentials", 402: "The payment was declined",
+            403: "Signed in, but not allowed", 404: "No such resource, or not the caller's",
+            409: "The request clashes with the current state (out of stock, already shipped, ...)",
+            413: "The body is too large", 422: "A value is not valid", 429: "Too many attempts; see Retry-After",
+            503: "A part of the shop is restarting or unreachable; retry (with the same Idempotency-Key)"}
+
+
+def documented(statuses: tuple[int, ...]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, all with the error body's schema."""
+    return {status: {"model": ErrorBody, "description": _MEANING[status]} for status in statuses}
+
+
+# what every /v1 operation may answer besides success; checkout may also decline a payment
+API_ERRORS = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+CHECKOUT_ERRORS = (*API_ERRORS, 402)
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}

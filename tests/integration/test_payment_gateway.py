@@ -18,6 +18,7 @@ from actors.payments import SandboxGateway
 from config import Settings
 from domain.cards import luhn_valid
 from domain.errors import Conflict, DomainError, Invalid, NotFound
+from serve.local_redis import LocalRedis
 from tests.shop import CARD_DECLINED, CARD_NO_FUNDS, CARD_OK
 
 T = TypeVar("T")
@@ -186,7 +187,8 @@ def test_the_gateway_latency_setting_delays_every_call(settings: Settings) -> No
     assert with_gateway(slow, work) >= 0.05  # a lower bound: the call waited at least the simulated round trip
 
 
-def test_no_card_number_is_anywhere_in_redis(settings: Settings, redis_client: redis.Redis) -> None:
+def test_no_card_number_is_anywhere_in_redis(settings: Settings, redis_client: redis.Redis,
+                                             redis_server: LocalRedis) -> None:
     async def work(gateway: SandboxGateway) -> None:
         for number in CARDS:
             await gateway.authorize(await tokenize(gateway, number), ADA, 1_500, "USD", f"gw-scan-{number[-4:]}",
@@ -202,6 +204,12 @@ def test_no_card_number_is_anywhere_in_redis(settings: Settings, redis_client: r
         leaked = [number for number in CARDS if number in text.replace(" ", "").replace("-", "")]
         assert not leaked, f"a card number is stored under {key}"
     assert scanned >= 3  # tokens, payments, idempotency records at the least
+    # the append-only file keeps every write ever made, including keys since deleted or expired
+    aof = [p for p in redis_server.data_dir.rglob("*.aof") if p.is_file()]
+    assert aof, "the test Redis has no append-only file"
+    on_disk = b"".join(p.read_bytes() for p in aof)
+    assert b"ord_gw_6" in on_disk  # the scan reads what this test wrote
+    assert not [number for number in CARDS if number.encode() in on_disk]
 
 
 def _values(client: redis.Redis, key: str) -> list[str]:

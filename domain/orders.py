@@ -18,7 +18,7 @@ from domain.serial import to_builtins
 
 Status = Literal["pending", "confirmed", "packed", "shipped", "delivered", "cancelled",
                  "return_requested", "returned", "refunded"]
-PaymentStatus = Literal["pending", "authorized", "paid", "failed", "refunded", "partially_refunded"]
+PaymentStatus = Literal["pending", "authorized", "paid", "failed", "voided", "refunded", "partially_refunded"]
 
 NEXT: dict[str, frozenset[str]] = {
     "pending": frozenset({"confirmed", "cancelled"}),  # pending = held for review (fraud rules)

@@ -15,6 +15,7 @@ from domain.errors import NotFound
 from domain.orders import view_for
 from serve.context import Context
 from serve.deps import AdminUser, Ctx, CurrentUser
+from serve.errors import documented
 from serve.schemas import Body, PathId
 
 router = APIRouter(tags=["orders"])
@@ -64,8 +65,10 @@ async def all_orders(ctx: Ctx, admin: AdminUser, page: Page = 1, page_size: Page
     return await _orders(ctx, None, page, page_size, True)
 
 
-@router.post("/v1/admin/orders/{order_id}/status")
+@router.post("/v1/admin/orders/{order_id}/status", responses=documented((402,)))
 async def change_status(order_id: PathId, body: StatusChange, ctx: Ctx, admin: AdminUser) -> dict[str, Any]:
+    """200 `{"order"}`; shipping captures the payment first: 402 `capture_failed` when the gateway refuses it (the
+    order stays as it was, its stock on the shelf)."""
     order = await ctx.router.owner("shoppers", order_id).advance.remote(
         order_id, body.status, body.tracking_number, body.note)
     return {"order": order}

@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     analytics_maxlen: int = Field(default=200_000, ge=1000)  # approximate, like events_maxlen
     analytics_sample_rate: float = Field(default=1.0, ge=0, le=1)  # the share of analytics events written
 
+    # -- operator surfaces (issue 10) -------------------------------------------------------------------------------
+    # where HAProxy's stats page and Prometheus exporter listen (serve/haproxy_wrapper.py): this machine only
+    haproxy_admin_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-]+$")
+
     @classmethod
     def settings_customise_sources(
         cls,

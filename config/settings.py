@@ -113,6 +113,7 @@ class Settings(BaseSettings):
     # -- operator surfaces (issue 10) -------------------------------------------------------------------------------
     # where HAProxy's stats page and Prometheus exporter listen (serve/haproxy_wrapper.py): this machine only
     haproxy_admin_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-]+$")
+    api_docs: bool | None = None  # /docs, /redoc and /openapi.json; None: on, except with env=production
 
     @classmethod
     def settings_customise_sources(

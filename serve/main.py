@@ -193,10 +193,13 @@ def announce(settings: Settings, context: Any, local_redis: LocalRedis | None) -
     host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
     base = f"http://{host}:{settings.http_port}"
     dashboard = getattr(context, "dashboard_url", None)
+    from serve.api import docs_enabled
+
+    docs = docs_enabled(settings)
     rows = [
         ("shop API", f"{base}/v1"),
-        ("API docs", f"{base}/docs"),
-        ("OpenAPI", f"{base}/openapi.json"),
+        ("API docs", f"{base}/docs" if docs else "off in production (BAZAAR_API_DOCS=true serves them)"),
+        ("OpenAPI", f"{base}/openapi.json" if docs else "off"),
         ("health", f"{base}/healthz  {base}/readyz"),
         ("Ray dashboard", f"http://{dashboard}{_token_hint()}" if dashboard else "not available"),
         ("Redis", local_redis.url if local_redis else redacted(settings.redis_url or "")),

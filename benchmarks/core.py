@@ -30,7 +30,7 @@ from benchmarks.hot_sku import Mode, Oversell, PostgresBench, cpu_of
 from benchmarks.hot_sku_report import ENGINES
 from benchmarks.http_checkout import CheckoutBench, Route
 from config import Settings, load_settings
-from serve.haproxy_errors import contract_error_wrapper
+from serve.haproxy_wrapper import haproxy_wrapper
 from serve.local_redis import LocalRedis, free_port
 
 ADMIN_EMAIL = "admin@bazaar.bench"
@@ -112,7 +112,7 @@ def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Local
             from serve.main import HAPROXY_ENV, LOCAL_DRAIN_ENV, haproxy_side_ports
 
             os.environ.update({**HAPROXY_ENV, **LOCAL_DRAIN_ENV, **haproxy_side_ports(),
-                               **contract_error_wrapper(data_dir / "hp-bin")})
+                               **haproxy_wrapper(data_dir / "hp-bin")})
             # HAProxy's files in our own directory, not /tmp/haproxy-serve where another Serve may have its own;
             # kept short, since a socket path may have at most 97 characters
             for name, leaf in (("CONFIG_FILE_LOC", "haproxy.cfg"), ("SOCKET_PATH", "admin.sock"),

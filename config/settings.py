@@ -105,6 +105,16 @@ class Settings(BaseSettings):
     # answers, and counts (totals and facets) of searches, each API replica keeps until the index changes (0: none)
     search_cache_entries: int = Field(default=1024, ge=0, le=1_000_000)
 
+    # -- analytics events (issue 10): a stream of their own, so a flood of searches never trims business events --
+    analytics_stream: str = "bz:analytics"  # search.performed and the like (serve/analytics.py), not events_stream
+    analytics_maxlen: int = Field(default=200_000, ge=1000)  # approximate, like events_maxlen
+    analytics_sample_rate: float = Field(default=1.0, ge=0, le=1)  # the share of analytics events written
+
+    # -- operator surfaces (issue 10) -------------------------------------------------------------------------------
+    # where HAProxy's stats page and Prometheus exporter listen (serve/haproxy_wrapper.py): this machine only
+    haproxy_admin_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-]+$")
+    api_docs: bool | None = None  # /docs, /redoc and /openapi.json; None: on, except with env=production
+
     @classmethod
     def settings_customise_sources(
         cls,

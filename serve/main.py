@@ -35,7 +35,7 @@ from config.settings import SettingsError
 from domain.errors import DomainError
 from domain.passwords import check_password
 from domain.users import normalize_email
-from serve.haproxy_errors import contract_error_wrapper
+from serve.haproxy_wrapper import haproxy_wrapper
 from serve.local_redis import LocalRedis, free_port
 
 log = logging.getLogger("bazaar")
@@ -120,8 +120,9 @@ def start_ray(settings: Settings, stack: ExitStack) -> Any:
     if settings.haproxy:
         os.environ.update(HAPROXY_ENV)
         if not settings.ray_address:
-            wrapper = contract_error_wrapper(settings.data_dir.absolute() / "haproxy")
-            for name, value in {**LOCAL_DRAIN_ENV, **haproxy_side_ports(), **wrapper}.items():
+            wrapper = haproxy_wrapper(settings.data_dir.absolute() / "haproxy", settings.haproxy_admin_host)
+            side_ports = haproxy_side_ports(settings.haproxy_admin_host)
+            for name, value in {**LOCAL_DRAIN_ENV, **side_ports, **wrapper}.items():
                 os.environ.setdefault(name, value)
     quiet: dict[str, Any] = {"namespace": settings.ray_namespace, "log_to_driver": False,
                              "logging_level": logging.WARNING}
@@ -192,10 +193,13 @@ def announce(settings: Settings, context: Any, local_redis: LocalRedis | None) -
     host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
     base = f"http://{host}:{settings.http_port}"
     dashboard = getattr(context, "dashboard_url", None)
+    from serve.api import docs_enabled
+
+    docs = docs_enabled(settings)
     rows = [
         ("shop API", f"{base}/v1"),
-        ("API docs", f"{base}/docs"),
-        ("OpenAPI", f"{base}/openapi.json"),
+        ("API docs", f"{base}/docs" if docs else "off in production (BAZAAR_API_DOCS=true serves them)"),
+        ("OpenAPI", f"{base}/openapi.json" if docs else "off"),
         ("health", f"{base}/healthz  {base}/readyz"),
         ("Ray dashboard", f"http://{dashboard}{_token_hint()}" if dashboard else "not available"),
         ("Redis", local_redis.url if local_redis else redacted(settings.redis_url or "")),
@@ -214,12 +218,13 @@ def watch(local_redis: LocalRedis | None) -> None:
                              f"see {local_redis.data_dir / 'redis.log'}")
 
 
-def haproxy_side_ports() -> dict[str, str]:
-    """HAProxy's stats (8404) and Prometheus (9101) listeners are fixed ports on all interfaces; when another
-    Serve's HAProxy on this machine holds one, HAProxy would not start, so take a free one instead."""
+def haproxy_side_ports(admin_host: str = "127.0.0.1") -> dict[str, str]:
+    """HAProxy's stats (8404) and Prometheus (9101) listeners are fixed ports, which our wrapper binds on
+    `admin_host` (serve/haproxy_wrapper.py); when another process holds one there (or on every interface), HAProxy
+    would not start, so take a free one instead."""
     ports = {}
     for name, default in (("RAY_SERVE_HAPROXY_STATS_PORT", 8404), ("RAY_SERVE_HAPROXY_METRICS_PORT", 9101)):
-        if not port_is_free("0.0.0.0", default):
+        if not port_is_free(admin_host, default):
             ports[name] = str(free_port())
     return ports
 

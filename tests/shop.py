@@ -12,6 +12,7 @@ import httpx
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_NO_FUNDS = "4000000000009995"
+CARD_CAPTURE_FAILS = "4000000000000341"  # authorized, but the sandbox refuses its capture
 
 _counter = itertools.count()
 

@@ -1,9 +1,10 @@
 """An order and its lifecycle. Which status may follow which is decided here and nowhere else.
 
 An order is shown two ways: admins get the full view (`Order.view`, `Order.public`: everything but the internal
-reservations), a shopper gets `customer_view`, which keeps exactly the fields the HTTP contract lists for an order
-(../shared/API.md) and nothing else: no gateway `payment_id`, no admin notes in the history, no coupon or seller
-bookkeeping. It is an allow-list, so a field added to the order later stays internal until it is added here.
+reservations), a shopper gets `customer_view`, which keeps the fields the HTTP contract lists for an order
+(../shared/API.md), plus each line's name and SKU as bought and the shopper's own coupon code, and nothing else:
+no gateway `payment_id`, no admin notes in the history, no seller bookkeeping. It is an allow-list, so a field
+added to the order later stays internal until it is added here.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ DELIVERY_DAYS = 5
 # what a shopper sees of an order, its lines, its payment method and its history entries (the contract's fields)
 CUSTOMER_FIELDS = ("id", "order_number", "user_id", "items", "subtotal", "tax", "shipping", "discount", "total",
                    "currency", "status", "payment_status", "shipping_address", "payment_method", "tracking_number",
-                   "estimated_delivery", "history", "created_at", "updated_at")
-CUSTOMER_LINE_FIELDS = ("product_id", "variant_id", "quantity", "price", "total_price")
+                   "estimated_delivery", "history", "created_at", "updated_at", "coupon_code")
+# the contract's line fields, and the name and SKU as bought (what a receipt shows; the product may change later)
+CUSTOMER_LINE_FIELDS = ("product_id", "variant_id", "name", "sku", "quantity", "price", "total_price")
 CUSTOMER_PAYMENT_METHOD_FIELDS = ("brand", "last4")
 CUSTOMER_HISTORY_FIELDS = ("status", "at")
 

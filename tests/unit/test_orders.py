@@ -77,8 +77,8 @@ def test_a_customer_sees_the_contracts_fields_only_and_an_admin_everything() -> 
     order.move_to("packed", "t1", note="manual fraud review passed")
     full = order.view()
     seen = customer_view(full)
-    assert "payment_id" not in seen and "coupon_code" not in seen and "reservations" not in seen
-    assert set(seen["items"][0]) == {"product_id", "variant_id", "quantity", "price", "total_price"}
+    assert "payment_id" not in seen and "reservations" not in seen and seen["coupon_code"] == "FLAT5"
+    assert set(seen["items"][0]) == {"product_id", "variant_id", "name", "sku", "quantity", "price", "total_price"}
     assert seen["history"] == [{"status": "confirmed", "at": order.created_at}, {"status": "packed", "at": "t1"}]
     assert view_for(full, admin=True)["payment_id"] == "pay_1" and full["history"][-1]["note"]
     assert view_for(full, admin=False) == seen

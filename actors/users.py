@@ -105,12 +105,21 @@ class UserShard(ShardActor):
         return (await self._create(email, password, first_name, last_name, phone, "customer")).public()
 
     async def ensure_admin(self, email: str, password: str) -> dict[str, Any]:
-        """Idempotent: an admin with this email exists afterwards. An existing account keeps its password."""
+        """Idempotent: an admin with this email exists afterwards. Anyone may have registered the email through
+        the public API first, so an existing account is made admin only when `password` is its password;
+        otherwise Conflict `admin_email_taken` (the platform refuses to start). An account that is already an
+        admin is kept as it is, with its password (which may have been changed since the first start)."""
         email = normalize_email(email)
         owner_id = await self._redis.hget(keys.USER_EMAILS, email)
         if owner_id and await self._exists(owner_id):
             if shard_of(self.settings, self.kind, owner_id) != self.shard:
                 return await self.router.owner(self.kind, owner_id).ensure_admin.remote(email, password)
+            user = await self._cached(owner_id)
+            if user.role != "admin" and not await asyncio.to_thread(self.passwords.verify, user.password_hash,
+                                                                    password):
+                raise Conflict("admin_email_taken", f"an account with the email {email} already exists and its "
+                               "password is not BAZAAR_ADMIN_PASSWORD, so it is not made admin: choose another "
+                               "admin email, or set the password of that account")
             await self._change(owner_id, lambda user, _: user.make_admin(now_iso()), "user.updated", role="admin")
             return (await self._cached(owner_id)).public()
         return (await self._create(email, password, "Admin", "Bazaar", None, "admin")).public()

@@ -148,7 +148,7 @@ def start_ray(settings: Settings, stack: ExitStack) -> Any:
 def start_platform(settings: Settings, stack: ExitStack) -> None:
     from ray import serve
 
-    from actors.system import bootstrap, spawn_all, stop_all
+    from actors.system import spawn_all, stop_all
     from serve.app import deploy
 
     logging.getLogger("ray.serve").setLevel(logging.WARNING)  # its start-up lines; ours below say it shorter
@@ -156,17 +156,7 @@ def start_platform(settings: Settings, stack: ExitStack) -> None:
     handles = spawn_all(settings)
     log.info("actors: %d ready (%s)", sum(len(h) for h in handles.values()),
              ", ".join(f"{kind} x{len(h)}" for kind, h in handles.items()))
-    try:
-        bootstrap(settings)
-    except ray.exceptions.RayTaskError as exc:
-        cause = getattr(exc, "cause", None)
-        if not isinstance(cause, DomainError):
-            raise
-        raise SystemExit(_admin_refused(settings, cause)) from None
-    if settings.admin_email and settings.admin_password:
-        log.info("admin: %s", settings.admin_email)
-    else:
-        log.info("admin: none (set BAZAAR_ADMIN_EMAIL and BAZAAR_ADMIN_PASSWORD to create one)")
+    create_admin(settings)
     stack.callback(_step, "Serve", "Serve app stopped", serve.shutdown)
     try:
         deploy(settings)
@@ -176,6 +166,20 @@ def start_platform(settings: Settings, stack: ExitStack) -> None:
     ingress = "HAProxy" if settings.haproxy else "Serve's proxy"
     log.info("Serve: app deployed on %s:%d (%d replica(s), %s)", settings.http_host, settings.http_port,
              settings.api_replicas, ingress)
+
+
+def create_admin(settings: Settings) -> None:
+    """The admin account, on the running actors; a refusal (its email is someone else's) stops the start."""
+    from actors.system import bootstrap
+
+    try:
+        bootstrap(settings)
+    except DomainError as exc:
+        raise SystemExit(_admin_refused(settings, exc)) from None
+    if settings.admin_email and settings.admin_password:
+        log.info("admin: %s", settings.admin_email)
+    else:
+        log.info("admin: none (set BAZAAR_ADMIN_EMAIL and BAZAAR_ADMIN_PASSWORD to create one)")
 
 
 def seed(settings: Settings) -> None:

@@ -86,15 +86,39 @@ def test_a_claim_orphaned_by_a_crash_is_taken_over_but_a_fresh_one_is_not(settin
     assert refused.code == "email_taken"
 
 
-def test_ensure_admin_promotes_an_existing_shopper_and_is_idempotent(settings: Settings,
-                                                                     client: redis.Redis) -> None:
+def test_ensure_admin_promotes_an_existing_account_with_the_admin_password_and_is_idempotent(
+        settings: Settings, client: redis.Redis) -> None:
     email = unique_email("promoted")
 
     async def promote(shard: UserShard) -> list[dict[str, Any]]:
         shopper = await shard.register(email, PASSWORD, "Ada", "Lovelace")
-        return [shopper, await shard.ensure_admin(email, "Other-pass-99"), await shard.ensure_admin(email, "x")]
+        # once an admin, the account keeps its role whatever the configured password (it may have changed since)
+        return [shopper, await shard.ensure_admin(email, PASSWORD), await shard.ensure_admin(email, "x")]
 
     shopper, admin, again = on_shard(settings, promote)
     assert shopper["role"] == "customer" and admin["role"] == again["role"] == "admin"
     assert shopper["id"] == admin["id"] == again["id"]
     assert events_of(client, settings, shopper["id"]) == ["user.registered", "user.updated"]  # once, not twice
+
+
+def test_ensure_admin_refuses_an_email_someone_registered_with_another_password(settings: Settings,
+                                                                                client: redis.Redis) -> None:
+    email = unique_email("squatter")
+
+    async def squat_then_bootstrap(shard: UserShard) -> tuple[dict[str, Any], Conflict]:
+        squatter = await shard.register(email, "Squatter-pass-1", "Mallory", "Squat")
+        with pytest.raises(Conflict) as refused:
+            await shard.ensure_admin(email.upper(), PASSWORD)
+        return squatter, refused.value
+
+    squatter, refused = on_shard(settings, squat_then_bootstrap)
+    assert refused.code == "admin_email_taken" and email in refused.message
+    assert on_shard(settings, lambda shard: shard.get(squatter["id"]))["role"] == "customer"
+    assert events_of(client, settings, squatter["id"]) == ["user.registered"]
+
+
+def test_ensure_admin_still_creates_a_new_admin(settings: Settings, client: redis.Redis) -> None:
+    email = unique_email("new-admin")
+    admin = on_shard(settings, lambda shard: shard.ensure_admin(email, PASSWORD))
+    assert admin["role"] == "admin" and client.hget(keys.USER_EMAILS, email) == admin["id"]
+    assert events_of(client, settings, admin["id"]) == ["user.registered"]

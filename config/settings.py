@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=1, ge=1)
     login_attempts_per_minute: int = Field(default=10, ge=1)
     register_per_minute_per_ip: int = Field(default=30, ge=1)
+    password_change_attempts_per_minute: int = Field(default=5, ge=1)  # per user: guesses of the current one
+    password_reset_ttl_seconds: int = Field(default=1800, ge=60, le=86400)  # how long a reset token works
+    password_reset_per_minute_per_ip: int = Field(default=10, ge=1)  # reset requests and confirmations
+    password_reset_per_hour_per_email: int = Field(default=5, ge=1)  # reset requests, known email or not
     admin_email: str | None = None
     admin_password: SecretStr | None = None
 

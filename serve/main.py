@@ -36,6 +36,7 @@ from domain.errors import DomainError
 from domain.passwords import check_password
 from domain.users import normalize_email
 from serve.haproxy_errors import contract_error_wrapper
+from serve.local_outbox import OutboxEcho
 from serve.local_redis import LocalRedis, free_port
 
 log = logging.getLogger("bazaar")
@@ -77,11 +78,12 @@ def run(settings: Settings) -> None:
             check_admin(settings)
             check_port_free(settings.http_host, settings.http_port, "BAZAAR_HTTP_PORT")
             settings, local_redis = start_redis(settings, stack)
+            outbox = OutboxEcho.for_settings(settings)  # local development: reset tokens on this console
             context = start_ray(settings, stack)
             start_platform(settings, stack)
             seed(settings)
             announce(settings, context, local_redis)
-            watch(local_redis)
+            watch(local_redis, outbox)
         except BaseException as exc:
             _on_signals(_stopping)  # the unwinding below (the reverse of the start) must not be cut short
             if isinstance(exc, KeyboardInterrupt):
@@ -209,13 +211,17 @@ def announce(settings: Settings, context: Any, local_redis: LocalRedis | None) -
     print(f"\nBazaar is running. Ctrl-C stops it.\n{lines}\n", flush=True)
 
 
-def watch(local_redis: LocalRedis | None) -> None:
-    """Stay in the foreground; stop if our own Redis dies under us (nothing could be made durable)."""
+def watch(local_redis: LocalRedis | None, outbox: OutboxEcho | None = None) -> None:
+    """Stay in the foreground, printing the outbox's password resets in local development; stop if our own Redis
+    dies under us (nothing could be made durable)."""
     while True:
         time.sleep(WATCH_SECONDS)
         if local_redis and local_redis.process and local_redis.process.poll() is not None:
             raise SystemExit(f"redis-server exited (code {local_redis.process.returncode}); "
                              f"see {local_redis.data_dir / 'redis.log'}")
+        if outbox is not None:
+            with suppress(redis.RedisError):
+                outbox.poll()
 
 
 def haproxy_side_ports() -> dict[str, str]:

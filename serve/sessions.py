@@ -149,6 +149,11 @@ async def end_all(ctx: Context, user_id: str) -> None:
     await _run(ctx, _END_ALL, user_id)
 
 
+async def generation(ctx: Context, user_id: str) -> int:
+    """The user's token generation: it moves on each "log out everywhere" (and password change)."""
+    return int(await ctx.redis.get(keys.user_token_generation(user_id)) or 0)
+
+
 async def revoke_access_token(ctx: Context, token: AccessToken) -> None:
     """This one access token is refused from now until it expires."""
     remaining = token.expires - int(time.time())

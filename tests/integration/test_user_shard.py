@@ -17,8 +17,9 @@ from actors import keys
 from actors.users import ORPHAN_GRACE_SECONDS, UserShard
 from config import Settings
 from domain.clock import epoch
-from domain.errors import Conflict
+from domain.errors import Conflict, Forbidden, Invalid
 from domain.ids import new_id
+from domain.passwords import Passwords
 from tests.shop import Shop
 
 T = TypeVar("T")
@@ -122,3 +123,23 @@ def test_ensure_admin_still_creates_a_new_admin(settings: Settings, client: redi
     admin = on_shard(settings, lambda shard: shard.ensure_admin(email, PASSWORD))
     assert admin["role"] == "admin" and client.hget(keys.USER_EMAILS, email) == admin["id"]
     assert events_of(client, settings, admin["id"]) == ["user.registered"]
+
+
+def test_a_password_change_needs_the_current_password_and_is_journaled(settings: Settings,
+                                                                       client: redis.Redis) -> None:
+    email = unique_email("changer")
+
+    async def change(shard: UserShard) -> tuple[str, Forbidden, Invalid]:
+        user = await shard.register(email, PASSWORD, "Ada", "Lovelace")
+        with pytest.raises(Forbidden) as wrong:
+            await shard.change_password(user["id"], "Not-the-pass-1", "Newer-pass-123")
+        with pytest.raises(Invalid) as weak:
+            await shard.change_password(user["id"], PASSWORD, "short1")
+        await shard.change_password(user["id"], PASSWORD, "Newer-pass-123")
+        return user["id"], wrong.value, weak.value
+
+    user_id, wrong, weak = on_shard(settings, change)
+    assert (wrong.code, weak.code) == ("invalid_credentials", "weak_password")
+    raw: Any = client.hget(keys.users(0), user_id)
+    assert Passwords.from_settings(settings).verify(json.loads(raw)["password_hash"], "Newer-pass-123")
+    assert events_of(client, settings, user_id) == ["user.registered", "user.password_changed"]

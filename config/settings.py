@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+PRODUCTION_SECRET_MIN_BYTES = 32  # HS256 keys shorter than the hash (256 bits) weaken the signature
 
 
 class Coupon(BaseModel):
@@ -68,6 +78,10 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=1, ge=1)
     login_attempts_per_minute: int = Field(default=10, ge=1)
     register_per_minute_per_ip: int = Field(default=30, ge=1)
+    password_change_attempts_per_minute: int = Field(default=5, ge=1)  # per user: guesses of the current one
+    password_reset_ttl_seconds: int = Field(default=1800, ge=60, le=86400)  # how long a reset token works
+    password_reset_per_minute_per_ip: int = Field(default=10, ge=1)  # reset requests and confirmations
+    password_reset_per_hour_per_email: int = Field(default=5, ge=1)  # reset requests, known email or not
     admin_email: str | None = None
     admin_password: SecretStr | None = None
 
@@ -138,6 +152,15 @@ class Settings(BaseSettings):
     def _absolute(cls, path: Path) -> Path:
         return path.absolute()  # actors and replicas may run in another working directory
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_secret_in_production(cls, secret: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if (info.data.get("env") == "production" and secret is not None
+                and len(secret.get_secret_value().encode()) < PRODUCTION_SECRET_MIN_BYTES):
+            raise ValueError(f"must be at least {PRODUCTION_SECRET_MIN_BYTES} bytes when BAZAAR_ENV=production "
+                             "(e.g. the output of `openssl rand -base64 48`)")
+        return secret
+
     @model_validator(mode="after")
     def _secrets_outside_local(self) -> Settings:
         if self.env == "production" and self.jwt_secret is None:
@@ -164,13 +187,41 @@ def load_settings(**overrides: object) -> Settings:
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = [f"  BAZAAR_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()]
+        lines = [f"  {_variable(err['loc'])}{err['msg']}" for err in exc.errors()]
         raise SettingsError("Invalid Bazaar settings:\n" + "\n".join(lines)) from None
     if settings.jwt_secret is None:
-        secret_file = settings.data_dir / "secrets" / "jwt_secret"
-        if not secret_file.exists():
-            secret_file.parent.mkdir(parents=True, exist_ok=True)
-            secret_file.write_text(secrets.token_urlsafe(48))
-            secret_file.chmod(0o600)
-        settings = settings.model_copy(update={"jwt_secret": SecretStr(secret_file.read_text().strip())})
+        secret = _local_secret(settings.data_dir / "secrets" / "jwt_secret")
+        settings = settings.model_copy(update={"jwt_secret": SecretStr(secret)})
     return settings
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """`BAZAAR_NAME: ` for a field's error; nothing for a rule across fields (its message names them)."""
+    return f"BAZAAR_{'__'.join(str(p) for p in loc).upper()}: " if loc else ""
+
+
+def _local_secret(secret_file: Path) -> str:
+    """The secret kept in `secret_file`, made on first use. Its folder is the owner's alone (0700), and the file
+    is 0600 from the moment it exists: it is written under a temporary name created with that mode, then linked
+    into place, so no other user can ever read it and a concurrent start never reads a half-written one."""
+    folder = secret_file.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # also when an older version made it with the umask's mode
+    if not secret_file.exists():
+        draft = folder / f".{secret_file.name}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+                out.flush()
+                os.fsync(out.fileno())
+            os.link(draft, secret_file)  # atomic, and refuses to replace a secret another start has made
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
+    secret = secret_file.read_text().strip()
+    if not secret:
+        raise SettingsError(f"The JWT secret file {secret_file} is empty: delete it (a new one is made) "
+                            "or set BAZAAR_JWT_SECRET")
+    return secret

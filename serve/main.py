@@ -36,6 +36,7 @@ from domain.errors import DomainError
 from domain.passwords import check_password
 from domain.users import normalize_email
 from serve.haproxy_wrapper import haproxy_wrapper
+from serve.local_outbox import OutboxEcho
 from serve.local_redis import LocalRedis, free_port
 
 log = logging.getLogger("bazaar")
@@ -77,11 +78,12 @@ def run(settings: Settings) -> None:
             check_admin(settings)
             check_port_free(settings.http_host, settings.http_port, "BAZAAR_HTTP_PORT")
             settings, local_redis = start_redis(settings, stack)
+            outbox = OutboxEcho.for_settings(settings)  # local development: reset tokens on this console
             context = start_ray(settings, stack)
             start_platform(settings, stack)
             seed(settings)
             announce(settings, context, local_redis)
-            watch(local_redis)
+            watch(local_redis, outbox)
         except BaseException as exc:
             _on_signals(_stopping)  # the unwinding below (the reverse of the start) must not be cut short
             if isinstance(exc, KeyboardInterrupt):
@@ -149,7 +151,7 @@ def start_ray(settings: Settings, stack: ExitStack) -> Any:
 def start_platform(settings: Settings, stack: ExitStack) -> None:
     from ray import serve
 
-    from actors.system import bootstrap, spawn_all, stop_all
+    from actors.system import spawn_all, stop_all
     from serve.app import deploy
 
     logging.getLogger("ray.serve").setLevel(logging.WARNING)  # its start-up lines; ours below say it shorter
@@ -157,17 +159,7 @@ def start_platform(settings: Settings, stack: ExitStack) -> None:
     handles = spawn_all(settings)
     log.info("actors: %d ready (%s)", sum(len(h) for h in handles.values()),
              ", ".join(f"{kind} x{len(h)}" for kind, h in handles.items()))
-    try:
-        bootstrap(settings)
-    except ray.exceptions.RayTaskError as exc:
-        cause = getattr(exc, "cause", None)
-        if not isinstance(cause, DomainError):
-            raise
-        raise SystemExit(_admin_refused(settings, cause)) from None
-    if settings.admin_email and settings.admin_password:
-        log.info("admin: %s", settings.admin_email)
-    else:
-        log.info("admin: none (set BAZAAR_ADMIN_EMAIL and BAZAAR_ADMIN_PASSWORD to create one)")
+    create_admin(settings)
     stack.callback(_step, "Serve", "Serve app stopped", serve.shutdown)
     try:
         deploy(settings)
@@ -177,6 +169,20 @@ def start_platform(settings: Settings, stack: ExitStack) -> None:
     ingress = "HAProxy" if settings.haproxy else "Serve's proxy"
     log.info("Serve: app deployed on %s:%d (%d replica(s), %s)", settings.http_host, settings.http_port,
              settings.api_replicas, ingress)
+
+
+def create_admin(settings: Settings) -> None:
+    """The admin account, on the running actors; a refusal (its email is someone else's) stops the start."""
+    from actors.system import bootstrap
+
+    try:
+        bootstrap(settings)
+    except DomainError as exc:
+        raise SystemExit(_admin_refused(settings, exc)) from None
+    if settings.admin_email and settings.admin_password:
+        log.info("admin: %s", settings.admin_email)
+    else:
+        log.info("admin: none (set BAZAAR_ADMIN_EMAIL and BAZAAR_ADMIN_PASSWORD to create one)")
 
 
 def seed(settings: Settings) -> None:
@@ -209,13 +215,17 @@ def announce(settings: Settings, context: Any, local_redis: LocalRedis | None) -
     print(f"\nBazaar is running. Ctrl-C stops it.\n{lines}\n", flush=True)
 
 
-def watch(local_redis: LocalRedis | None) -> None:
-    """Stay in the foreground; stop if our own Redis dies under us (nothing could be made durable)."""
+def watch(local_redis: LocalRedis | None, outbox: OutboxEcho | None = None) -> None:
+    """Stay in the foreground, printing the outbox's password resets in local development; stop if our own Redis
+    dies under us (nothing could be made durable)."""
     while True:
         time.sleep(WATCH_SECONDS)
         if local_redis and local_redis.process and local_redis.process.poll() is not None:
             raise SystemExit(f"redis-server exited (code {local_redis.process.returncode}); "
                              f"see {local_redis.data_dir / 'redis.log'}")
+        if outbox is not None:
+            with suppress(redis.RedisError):
+                outbox.poll()
 
 
 def haproxy_side_ports(admin_host: str = "127.0.0.1") -> dict[str, str]:

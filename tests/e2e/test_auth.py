@@ -88,9 +88,9 @@ def test_a_refresh_token_rotates_and_works_only_once(shop: Shop) -> None:
     me = shop.http.get("/v1/me", headers={"Authorization": f"Bearer {fresh['access_token']}"})
     assert me.status_code == 200 and me.json()["user"]["email"] == account.email
 
-    replay = shop.http.post("/v1/auth/refresh", json={"refresh_token": account.refresh_token})
-    assert_error(replay, 401, "invalid_refresh_token")
-    assert shop.http.post("/v1/auth/refresh", json={"refresh_token": fresh["refresh_token"]}).status_code == 200
+    again = shop.http.post("/v1/auth/refresh", json={"refresh_token": fresh["refresh_token"]})
+    assert again.status_code == 200, again.text  # the session goes on with each new refresh token
+    # a used one presented again ends the session: tests/e2e/test_sessions.py
 
 
 def test_logging_out_revokes_that_refresh_token_only(shop: Shop) -> None:

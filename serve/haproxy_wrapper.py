@@ -20,7 +20,18 @@ from __future__ import annotations
 
 import json
 import shlex
+import socket
 from pathlib import Path
+
+from serve.local_redis import free_port
+
+# Serve's HAProxy ingress. Serve reads these when its modules are imported, in every process, so they are set
+# before `ray.init` (the local Ray's processes inherit them) and before anything imports `ray.serve`.
+HAPROXY_ENV = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
+# Behind HAProxy a stopping replica waits at least this long (default 30 s) so that an *external* load balancer
+# can deregister it. On a Ray we start ourselves, Serve's own HAProxy is the only balancer and is reconfigured by
+# Serve, so Ctrl-C need not wait 30 s; in-flight requests are still finished (graceful_shutdown_timeout_s).
+LOCAL_DRAIN_ENV = {"RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2"}
 
 BODY = json.dumps({"error": {"code": "unavailable", "message": "The service is restarting; retry shortly (with "
                              "the same Idempotency-Key)", "details": None}}, separators=(",", ":"))
@@ -67,3 +78,39 @@ exec {shlex.quote(get_haproxy_binary())} "$@"
 """)
     wrapper.chmod(0o755)
     return {"RAY_SERVE_HAPROXY_BINARY_PATH": str(wrapper)}
+
+
+def local_haproxy_environment(directory: Path, admin_host: str = "127.0.0.1", *,
+                              private_files: bool = False) -> dict[str, str]:
+    """Everything a Ray we start ourselves needs in its environment to serve behind HAProxy as `make run` does:
+    the wrapper (under `directory`), the short drain, and stats and metrics ports that are free on `admin_host`.
+    `private_files` also keeps HAProxy's configuration and sockets under `directory` rather than
+    /tmp/haproxy-serve, where another Serve on this machine (a benchmark beside a running shop) has its own."""
+    environment = {**HAPROXY_ENV, **LOCAL_DRAIN_ENV, **side_ports(admin_host),
+                   **haproxy_wrapper(directory / "bin", admin_host)}
+    if private_files:  # kept short: a socket path has at most 97 characters
+        for name, leaf in (("CONFIG_FILE_LOC", "haproxy.cfg"), ("SOCKET_PATH", "admin.sock"),
+                           ("SERVER_STATE_BASE", ""), ("SERVER_STATE_FILE", "server-state")):
+            environment[f"RAY_SERVE_HAPROXY_{name}"] = str(directory / "hp" / leaf)
+    return environment
+
+
+def side_ports(admin_host: str = "127.0.0.1") -> dict[str, str]:
+    """HAProxy's stats (8404) and Prometheus (9101) listeners are fixed ports, which the wrapper binds on
+    `admin_host`; when another process holds one there (or on every interface), HAProxy would not start, so take
+    a free one instead."""
+    ports = {}
+    for name, default in (("RAY_SERVE_HAPROXY_STATS_PORT", 8404), ("RAY_SERVE_HAPROXY_METRICS_PORT", 9101)):
+        if not port_is_free(admin_host, default):
+            ports[name] = str(free_port())
+    return ports
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is no conflict
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True

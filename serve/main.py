@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -35,19 +34,12 @@ from config.settings import SettingsError
 from domain.errors import DomainError
 from domain.passwords import check_password
 from domain.users import normalize_email
-from serve.haproxy_wrapper import haproxy_wrapper
+from serve.haproxy_wrapper import HAPROXY_ENV, local_haproxy_environment, port_is_free
 from serve.local_outbox import OutboxEcho
-from serve.local_redis import LocalRedis, free_port
+from serve.local_redis import LocalRedis
 
 log = logging.getLogger("bazaar")
 
-# Serve's HAProxy ingress. Serve reads these when its modules are imported, in every process, so they are set
-# before `ray.init` (the local Ray's processes inherit them) and before anything imports `ray.serve`.
-HAPROXY_ENV = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
-# Behind HAProxy a stopping replica waits at least this long (default 30 s) so that an *external* load balancer
-# can deregister it. On a Ray we start ourselves, Serve's own HAProxy is the only balancer and is reconfigured by
-# Serve, so Ctrl-C need not wait 30 s; in-flight requests are still finished (graceful_shutdown_timeout_s).
-LOCAL_DRAIN_ENV = {"RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2"}
 # The plain names the operators' world uses, accepted beside their BAZAAR_ forms (which win).
 PLAIN_ENV = {"REDIS_URL": "redis_url", "RAY_ADDRESS": "ray_address"}
 WATCH_SECONDS = 2.0
@@ -122,9 +114,8 @@ def start_ray(settings: Settings, stack: ExitStack) -> Any:
     if settings.haproxy:
         os.environ.update(HAPROXY_ENV)
         if not settings.ray_address:
-            wrapper = haproxy_wrapper(settings.data_dir.absolute() / "haproxy", settings.haproxy_admin_host)
-            side_ports = haproxy_side_ports(settings.haproxy_admin_host)
-            for name, value in {**LOCAL_DRAIN_ENV, **side_ports, **wrapper}.items():
+            local = local_haproxy_environment(settings.data_dir.absolute() / "haproxy", settings.haproxy_admin_host)
+            for name, value in local.items():
                 os.environ.setdefault(name, value)
     quiet: dict[str, Any] = {"namespace": settings.ray_namespace, "log_to_driver": False,
                              "logging_level": logging.WARNING}
@@ -228,17 +219,6 @@ def watch(local_redis: LocalRedis | None, outbox: OutboxEcho | None = None) -> N
                 outbox.poll()
 
 
-def haproxy_side_ports(admin_host: str = "127.0.0.1") -> dict[str, str]:
-    """HAProxy's stats (8404) and Prometheus (9101) listeners are fixed ports, which our wrapper binds on
-    `admin_host` (serve/haproxy_wrapper.py); when another process holds one there (or on every interface), HAProxy
-    would not start, so take a free one instead."""
-    ports = {}
-    for name, default in (("RAY_SERVE_HAPROXY_STATS_PORT", 8404), ("RAY_SERVE_HAPROXY_METRICS_PORT", 9101)):
-        if not port_is_free(admin_host, default):
-            ports[name] = str(free_port())
-    return ports
-
-
 # -- helpers -----------------------------------------------------------------------------------------------
 def check_admin(settings: Settings) -> None:
     """The admin's email and password against the shop's own rules, before anything is started."""
@@ -258,16 +238,6 @@ def check_port_free(host: str, port: int, setting: str) -> None:
     if not port_is_free(host, port):
         raise SystemExit(f"port {port} on {host} is in use: is another Bazaar running? "
                          f"Stop it or choose another port with {setting}")
-
-
-def port_is_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is no conflict
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def redacted(url: str) -> str:

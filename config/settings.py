@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+LOOPBACK: tuple[IPv4Network | IPv6Network, ...] = (IPv4Network("127.0.0.1/32"), IPv6Network("::1/128"))
 
 
 class Coupon(BaseModel):
@@ -66,8 +68,22 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=1024)
     argon2_parallelism: int = Field(default=1, ge=1)
-    login_attempts_per_minute: int = Field(default=10, ge=1)
+    # sign-in: failures free per email and per client address, then an exponential wait (domain/login_backoff.py);
+    # the owner signing in from an address they signed in from before is not held back by their email's failures
+    login_failures_per_email_free: int = Field(default=5, ge=1)
+    login_failures_per_ip_free: int = Field(default=50, ge=1)  # many people may share an address
+    login_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900, gt=0)
+    login_failure_memory_seconds: int = Field(default=3600, ge=1)  # failures forgotten this long after the last
+    login_known_address_seconds: int = Field(default=30 * 86400, ge=60)
     register_per_minute_per_ip: int = Field(default=30, ge=1)
+    # argon2id takes argon2_memory_kib per hash: at most this many at once per process (API replica, user shard),
+    # and past max_waiting_password_hashes callers waiting their turn, the next is answered 503 `busy`
+    max_concurrent_password_hashes: int = Field(default=4, ge=1, le=256)
+    max_waiting_password_hashes: int = Field(default=64, ge=0)
+    # the client address (rate limits, card testing) is read from X-Forwarded-For only when the connection comes
+    # from one of these, walking the header from the right past them (serve/client_address.py)
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=lambda: list(LOOPBACK))
     admin_email: str | None = None
     admin_password: SecretStr | None = None
 
@@ -134,6 +150,10 @@ class Settings(BaseSettings):
             raise ValueError("BAZAAR_JWT_SECRET must be set when BAZAAR_ENV=production")
         if self.fraud_decline_total < self.fraud_hold_total:
             raise ValueError("fraud_decline_total must be at least fraud_hold_total")
+        if self.login_backoff_max_seconds < self.login_backoff_base_seconds:
+            raise ValueError("login_backoff_max_seconds must be at least login_backoff_base_seconds")
+        if self.login_failure_memory_seconds < self.login_backoff_max_seconds:
+            raise ValueError("login_failure_memory_seconds must be at least login_backoff_max_seconds")
         return self
 
     @property

@@ -6,6 +6,11 @@ request may or may not have been carried out, and the right thing is to retry it
 So HAProxy is started through a small wrapper (`RAY_SERVE_HAPROXY_BINARY_PATH`) that, before every start and
 reload, rewrites the error page Serve points those statuses at into a 503 in the contract's shape, with
 Retry-After, and then runs the real binary.
+
+The wrapper also adds `option forwardfor` to the configuration's defaults, which Serve's template lacks: HAProxy
+then appends the address it was called from to X-Forwarded-For, and the replicas, whose peer is HAProxy for
+everyone, can tell the client (serve/client_address.py). Without it the header reached them exactly as the client
+wrote it, and rate limits per address counted whatever address the client chose.
 """
 
 from __future__ import annotations
@@ -30,14 +35,18 @@ def contract_error_wrapper(directory: Path) -> dict[str, str]:
     page.write_bytes(PAGE.encode())
     wrapper = directory / "haproxy"
     wrapper.write_text(f"""#!/bin/sh
-# Written by serve/haproxy_errors.py: Serve's 500 error page for 502/503/504 becomes the API's 503 JSON.
+# Written by serve/haproxy_errors.py: Serve's 500 error page for 502/503/504 becomes the API's 503 JSON, and
+# HAProxy appends the client's address to X-Forwarded-For.
 config=""
 previous=""
 for argument in "$@"; do
   [ "$previous" = "-f" ] && config="$argument"
   previous="$argument"
 done
-[ -n "$config" ] && cp {shlex.quote(str(page))} "$(dirname "$config")/500.http"
+if [ -n "$config" ]; then
+  cp {shlex.quote(str(page))} "$(dirname "$config")/500.http"
+  grep -q '^    option forwardfor$' "$config" || sed -i 's/^defaults$/defaults\\n    option forwardfor/' "$config"
+fi
 exec {shlex.quote(get_haproxy_binary())} "$@"
 """)
     wrapper.chmod(0o755)

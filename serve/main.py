@@ -35,6 +35,7 @@ from config.settings import SettingsError
 from domain.errors import DomainError
 from domain.passwords import check_password
 from domain.users import normalize_email
+from serve.client_address import UVICORN_ENV
 from serve.haproxy_errors import contract_error_wrapper
 from serve.local_redis import LocalRedis, free_port
 
@@ -117,6 +118,7 @@ def start_redis(settings: Settings, stack: ExitStack) -> tuple[Settings, LocalRe
 
 
 def start_ray(settings: Settings, stack: ExitStack) -> Any:
+    os.environ.update(UVICORN_ENV)  # Serve's proxy reads it when it starts: see serve/client_address.py
     if settings.haproxy:
         os.environ.update(HAPROXY_ENV)
         if not settings.ray_address:

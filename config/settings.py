@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     payment_gateway_latency_ms: float = Field(default=0, ge=0, le=60_000)  # the sandbox's simulated round trip
     payment_token_ttl_seconds: int = Field(default=3600, ge=60, le=31 * 86400)
     payment_tokens_per_minute: int = Field(default=20, ge=1)  # per shopper
+    payment_tokens_per_minute_per_ip: int = Field(default=60, ge=1)  # per client address, all its shoppers
 
     seed_products: int = Field(default=2000, ge=0)
     seed_random_seed: int = 7

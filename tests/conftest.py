@@ -50,6 +50,7 @@ def settings(redis_server: LocalRedis, data_dir: Path) -> Settings:
         register_per_minute_per_ip=100000,
         # every test's client is 127.0.0.1: per-address sign-in failures are tried from addresses of their own
         login_failures_per_ip_free=1_000_000,
+        payment_tokens_per_minute_per_ip=1_000_000,
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,
         coupons={"WELCOME10": {"percent_off": 10, "max_uses_per_user": 1},

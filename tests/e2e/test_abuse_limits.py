@@ -9,9 +9,7 @@ HAProxy for everyone, and who the client is must come from X-Forwarded-For as HA
 
 from __future__ import annotations
 
-import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -21,9 +19,8 @@ import redis
 
 from actors import keys
 from config import Settings
-from serve.haproxy_errors import contract_error_wrapper
-from serve.local_redis import free_port
 from tests.shop import CARD_DECLINED, Shop, assert_error, loopback_address
+from tests.support import haproxy_in_front_of
 
 pytestmark = pytest.mark.ray
 
@@ -48,43 +45,9 @@ def strict(api_url: str, platform: Settings) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def haproxy(api_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of an HAProxy in front of the session's Serve, started through serve/haproxy_errors.py's
-    wrapper with a configuration of Serve's kind (a `defaults` section, one frontend, one backend)."""
-    directory = tmp_path_factory.mktemp("haproxy")
-    wrapper = contract_error_wrapper(directory / "bin")["RAY_SERVE_HAPROXY_BINARY_PATH"]
-    port = free_port()
-    config = directory / "haproxy.cfg"
-    config.write_text(f"""defaults
-    mode http
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-frontend http_frontend
-    bind 127.0.0.1:{port}
-    default_backend serve
-backend serve
-    server proxy {api_url.removeprefix("http://")}
-""")
-    process = subprocess.Popen([wrapper, "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _until_listening(url, process)
+    """The base URL of an HAProxy in front of the session's Serve, as Serve runs its own."""
+    with haproxy_in_front_of(api_url.removeprefix("http://"), tmp_path_factory.mktemp("haproxy")) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _until_listening(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(f"{url}/healthz", timeout=5)
-            return
-        except httpx.TransportError:
-            assert time.monotonic() < deadline and process.poll() is None, "HAProxy did not start"
-            time.sleep(0.1)
 
 
 def registration(shop: Shop) -> dict[str, str]:

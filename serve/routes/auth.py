@@ -19,10 +19,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field, StringConstraints
 
 from actors import keys, reads
-from config import Settings
 from domain.clock import now_iso
 from domain.errors import Unauthorized
-from domain.passwords import Passwords
 from domain.users import User, email_key
 from serve import login_guard
 from serve.context import Context
@@ -53,11 +51,6 @@ class LoginBody(Body):
 
 class RefreshBody(Body):
     refresh_token: str = Field(max_length=256)
-
-
-def _passwords(settings: Settings) -> Passwords:
-    """The process's hasher: its `verify_async` and `hash_async` keep to the cap on concurrent hashes."""
-    return login_guard.passwords(settings)
 
 
 async def _issue_tokens(ctx: Context, user: User) -> dict[str, Any]:

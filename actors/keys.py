@@ -105,6 +105,16 @@ def rate_limit(bucket: str) -> str:
     return f"{PREFIX}:rl:{bucket}"
 
 
+def login_failures(subject: str) -> str:
+    """A hash {n: failed sign-ins, t: epoch of the last} per subject (`email:<digest>` or `ip:<address>`)."""
+    return f"{PREFIX}:login-fail:{subject}"
+
+
+def login_known_addresses(email_digest: str) -> str:
+    """A zset of the client addresses the account signed in from (address -> epoch of the last success)."""
+    return f"{PREFIX}:login-known:{email_digest}"
+
+
 # catalog
 PRODUCTS = f"{PREFIX}:catalog:products"  # product_id -> product JSON (variants inside)
 VARIANTS = f"{PREFIX}:catalog:variants"  # variant_id -> product_id

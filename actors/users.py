@@ -5,12 +5,12 @@ Users are loaded lazily from `keys.users(shard)` on first use. Emails are unique
 never written (the shard died between claim and commit) is an orphan, and a later registration takes it over
 once the claim is older than ORPHAN_GRACE_SECONDS, so an in-flight registration is never stolen.
 Seller applications are mirrored to `keys.SELLERS` (seller_id -> JSON) by the shard owning the user, in the
-same transaction as the user.
+same transaction as the user. Passwords are hashed on the shard's gate (domain/passwords.py): at most
+`max_concurrent_password_hashes` at once, and a registration is answered 503 `busy` past its queue.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import asdict
@@ -24,7 +24,7 @@ from actors.shard import ShardActor
 from actors.store import Changes
 from config import Settings
 from domain.clock import epoch, now_iso
-from domain.errors import Conflict, Forbidden, NotFound
+from domain.errors import Conflict, Forbidden, NotFound, Unavailable
 from domain.ids import is_id, new_id
 from domain.passwords import Passwords, check_password
 from domain.users import Role, User, normalize_email
@@ -115,8 +115,7 @@ class UserShard(ShardActor):
             if shard_of(self.settings, self.kind, owner_id) != self.shard:
                 return await self.router.owner(self.kind, owner_id).ensure_admin.remote(email, password)
             user = await self._cached(owner_id)
-            if user.role != "admin" and not await asyncio.to_thread(self.passwords.verify, user.password_hash,
-                                                                    password):
+            if user.role != "admin" and not await self.passwords.verify_async(user.password_hash, password):
                 raise Conflict("admin_email_taken", f"an account with the email {email} already exists and its "
                                "password is not BAZAAR_ADMIN_PASSWORD, so it is not made admin: choose another "
                                "admin email, or set the password of that account")
@@ -130,7 +129,7 @@ class UserShard(ShardActor):
         check_password(password, email)
         user = User.register(self._local_user_id(), email, "", first_name, last_name, phone, role,
                              self.settings.currency, now_iso())
-        user.password_hash = await asyncio.to_thread(self.passwords.hash, password)
+        user.password_hash = await self.passwords.hash_async(password)  # Unavailable("busy") past the gate's queue
         await self._claim_email(email, user.id)
 
         def command(changes: Changes) -> User:
@@ -173,13 +172,17 @@ class UserShard(ShardActor):
         return bool(swapped)
 
     async def rehash_password(self, user_id: str, password: str) -> None:
-        """Re-hash with the current cost settings after a successful login with an older hash."""
+        """Re-hash with the current cost settings after a successful login with an older hash. Skipped when
+        hashing is busy: the sign-in has succeeded, and a later one re-hashes."""
         user = await self._cached(user_id)
         if not self.passwords.needs_rehash(user.password_hash):
             return
-        if not await asyncio.to_thread(self.passwords.verify, user.password_hash, password):
+        try:
+            if not await self.passwords.verify_async(user.password_hash, password):
+                return
+            new_hash = await self.passwords.hash_async(password)
+        except Unavailable:
             return
-        new_hash = await asyncio.to_thread(self.passwords.hash, password)
 
         def rehash(user: User, _: Changes) -> None:
             if self.passwords.needs_rehash(user.password_hash):  # not changed meanwhile by another rehash
@@ -191,7 +194,7 @@ class UserShard(ShardActor):
         """The user's own change: Forbidden `invalid_credentials` unless `current_password` is the password."""
         user = await self._cached(user_id)
         check_password(new_password, user.email)
-        if not await asyncio.to_thread(self.passwords.verify, user.password_hash, current_password):
+        if not await self.passwords.verify_async(user.password_hash, current_password):
             raise Forbidden("invalid_credentials", "The current password is not correct")
         await self._set_password(user_id, new_password, "change", replacing=user.password_hash)
 
@@ -203,7 +206,7 @@ class UserShard(ShardActor):
     async def _set_password(self, user_id: str, new_password: str, reason: str, replacing: str | None = None) -> None:
         """Hash (in a worker thread) and store the new password; with `replacing`, only if the hash checked is still
         the user's (another change may have landed while this one was verified and hashed)."""
-        new_hash = await asyncio.to_thread(self.passwords.hash, new_password)
+        new_hash = await self.passwords.hash_async(new_password)
 
         def store(user: User, _: Changes) -> None:
             if replacing is not None and user.password_hash != replacing:

@@ -104,7 +104,8 @@ def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Local
             http_port=free_port(), haproxy=haproxy, jwt_secret=secrets.token_urlsafe(48),
             argon2_time_cost=1, argon2_memory_kib=8192,
             inventory_shards=2, shopper_shards=2, user_shards=2,
-            register_per_minute_per_ip=1_000_000, login_attempts_per_minute=1_000_000,
+            register_per_minute_per_ip=1_000_000, login_failures_per_email_free=1_000_000,
+            login_failures_per_ip_free=1_000_000, payment_tokens_per_minute_per_ip=1_000_000,
             fraud_max_orders_per_user_hour=1_000_000, fraud_max_orders_per_card_hour=1_000_000,
             admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD,
         )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -21,6 +23,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 PRODUCTION_SECRET_MIN_BYTES = 32  # HS256 keys shorter than the hash (256 bits) weaken the signature
+LOOPBACK: tuple[IPv4Network | IPv6Network, ...] = (IPv4Network("127.0.0.1/32"), IPv6Network("::1/128"))
 
 
 class Coupon(BaseModel):
@@ -76,12 +79,26 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=1024)
     argon2_parallelism: int = Field(default=1, ge=1)
-    login_attempts_per_minute: int = Field(default=10, ge=1)
+    # sign-in: failures free per email and per client address, then an exponential wait (domain/login_backoff.py);
+    # the owner signing in from an address they signed in from before is not held back by their email's failures
+    login_failures_per_email_free: int = Field(default=5, ge=1)
+    login_failures_per_ip_free: int = Field(default=50, ge=1)  # many people may share an address
+    login_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900, gt=0)
+    login_failure_memory_seconds: int = Field(default=3600, ge=1)  # failures forgotten this long after the last
+    login_known_address_seconds: int = Field(default=30 * 86400, ge=60)
     register_per_minute_per_ip: int = Field(default=30, ge=1)
     password_change_attempts_per_minute: int = Field(default=5, ge=1)  # per user: guesses of the current one
     password_reset_ttl_seconds: int = Field(default=1800, ge=60, le=86400)  # how long a reset token works
     password_reset_per_minute_per_ip: int = Field(default=10, ge=1)  # reset requests and confirmations
     password_reset_per_hour_per_email: int = Field(default=5, ge=1)  # reset requests, known email or not
+    # argon2id takes argon2_memory_kib per hash: at most this many at once per process (API replica, user shard),
+    # and past max_waiting_password_hashes callers waiting their turn, the next is answered 503 `busy`
+    max_concurrent_password_hashes: int = Field(default=4, ge=1, le=256)
+    max_waiting_password_hashes: int = Field(default=64, ge=0)
+    # the client address (rate limits, card testing) is read from X-Forwarded-For only when the connection comes
+    # from one of these, walking the header from the right past them (serve/client_address.py)
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=lambda: list(LOOPBACK))
     admin_email: str | None = None
     admin_password: SecretStr | None = None
 
@@ -106,6 +123,7 @@ class Settings(BaseSettings):
     payment_gateway_latency_ms: float = Field(default=0, ge=0, le=60_000)  # the sandbox's simulated round trip
     payment_token_ttl_seconds: int = Field(default=3600, ge=60, le=31 * 86400)
     payment_tokens_per_minute: int = Field(default=20, ge=1)  # per shopper
+    payment_tokens_per_minute_per_ip: int = Field(default=60, ge=1)  # per client address, all its shoppers
 
     seed_products: int = Field(default=2000, ge=0)
     seed_random_seed: int = 7
@@ -167,6 +185,10 @@ class Settings(BaseSettings):
             raise ValueError("BAZAAR_JWT_SECRET must be set when BAZAAR_ENV=production")
         if self.fraud_decline_total < self.fraud_hold_total:
             raise ValueError("fraud_decline_total must be at least fraud_hold_total")
+        if self.login_backoff_max_seconds < self.login_backoff_base_seconds:
+            raise ValueError("login_backoff_max_seconds must be at least login_backoff_base_seconds")
+        if self.login_failure_memory_seconds < self.login_backoff_max_seconds:
+            raise ValueError("login_failure_memory_seconds must be at least login_backoff_max_seconds")
         return self
 
     @property

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.errors import Forbidden, Unauthorized
 from serve import sessions
+from serve.client_address import client_address, trusted
 from serve.context import Context
 from serve.tokens import AccessToken, Principal, verify_access_token
 
@@ -71,4 +72,8 @@ SellerOrAdmin = Annotated[Principal, Depends(seller_or_admin)]
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address: the peer, or X-Forwarded-For's as serve/client_address.py reads it behind a trusted
+    proxy. Every per-address limit and counter uses this one."""
+    proxies = trusted(tuple(request.app.state.ctx.settings.trusted_proxies))
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.getlist("x-forwarded-for"), proxies)

@@ -14,6 +14,10 @@ that edits the generated files and then execs the real binary:
   disable them. The wrapper binds those two listeners to `admin_host` (setting `haproxy_admin_host`, default
   127.0.0.1) and makes the socket 600 (HAProxy and Serve run as the same user). The API's own frontend is left as
   Serve wrote it.
+- Client addresses. Serve's template lacks `option forwardfor`; the wrapper adds it to the `defaults` section, so
+  HAProxy appends the address it was called from to X-Forwarded-For and the replicas, whose peer is HAProxy for
+  everyone, can tell the client (serve/client_address.py). Without it the header reached them exactly as the client
+  wrote it, and rate limits per address counted whatever address the client chose.
 """
 
 from __future__ import annotations
@@ -42,12 +46,15 @@ ADMIN_SECTIONS = ("frontend prometheus", "listen stats")
 
 
 def hardening_sed(admin_host: str) -> list[str]:
-    """The `sed -E` expressions that put the admin listeners on `admin_host` and make the admin socket 600."""
+    """The `sed -E` expressions that put the admin listeners on `admin_host`, make the admin socket 600 and have
+    HAProxy append the client's address to X-Forwarded-For."""
     if not admin_host or any(c.isspace() or c in "/\\&'\"|" for c in admin_host):
         raise ValueError(f"not a listening address: {admin_host!r}")
     rebind = rf"s/^([[:space:]]*bind[[:space:]]+)[^[:space:]]*:([0-9]+)/\1{admin_host}:\2/"
     expressions = [f"/^{section}([[:space:]]|$)/,/^[^[:space:]]/ {rebind}" for section in ADMIN_SECTIONS]
     expressions.append(r"s/^([[:space:]]*stats socket[[:space:]].*[[:space:]]mode[[:space:]]+)[0-7]+/\1600/")
+    # `option forwardfor` in `defaults`, once however often the wrapper runs on the same file
+    expressions += [r"/^    option forwardfor$/d", r"s/^defaults$/defaults\n    option forwardfor/"]
     return expressions
 
 
@@ -63,7 +70,8 @@ def haproxy_wrapper(directory: Path, admin_host: str = "127.0.0.1") -> dict[str,
     edits = " ".join(f"-e {shlex.quote(expression)}" for expression in hardening_sed(admin_host))
     wrapper.write_text(f"""#!/bin/sh
 # Written by serve/haproxy_wrapper.py: Serve's 500 error page for 502/503/504 becomes the API's 503 JSON, and
-# the stats and metrics listeners and the admin socket of Serve's configuration are kept to this machine.
+# the stats and metrics listeners and the admin socket of Serve's configuration are kept to this machine, and
+# HAProxy appends the client's address to X-Forwarded-For.
 config=""
 previous=""
 for argument in "$@"; do

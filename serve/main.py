@@ -34,6 +34,7 @@ from config.settings import SettingsError
 from domain.errors import DomainError
 from domain.passwords import check_password
 from domain.users import normalize_email
+from serve.client_address import UVICORN_ENV
 from serve.haproxy_wrapper import HAPROXY_ENV, local_haproxy_environment, port_is_free
 from serve.local_outbox import OutboxEcho
 from serve.local_redis import LocalRedis
@@ -111,6 +112,7 @@ def start_redis(settings: Settings, stack: ExitStack) -> tuple[Settings, LocalRe
 
 
 def start_ray(settings: Settings, stack: ExitStack) -> Any:
+    os.environ.update(UVICORN_ENV)  # Serve's proxy reads it when it starts: see serve/client_address.py
     if settings.haproxy:
         os.environ.update(HAPROXY_ENV)
         if not settings.ray_address:

@@ -2,17 +2,15 @@
 
 Sessions (refresh-token families, rotation with reuse detection, revocation of access tokens) are kept by
 `serve/sessions.py`; these routes only call it. Login reads the email index and the user straight from committed
-state and checks the password in a worker thread, so the event loop never blocks on argon2.
+state and checks the password on the process's password-hashing gate (never on the event loop), behind the
+per-email and per-address backoff of serve/login_guard.py.
 
-Rate limits are fixed one-minute windows in Redis (INCR, EXPIRE NX). Login: every attempt takes a slot *before*
-its password is checked (so parallel guesses cannot slip past the limit) and a successful login gives its slot
-back, so in effect failed attempts per email are counted. Registration: every attempt per client IP counts.
+Registration is rate limited per client address (serve/client_address.py) in fixed one-minute windows in Redis
+(INCR, EXPIRE NX); the user shard hashes the password on its own gate.
 """
 
 from __future__ import annotations
 
-import asyncio
-from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
@@ -21,12 +19,11 @@ from pydantic import Field, StringConstraints
 from actors import reads
 from config import Settings
 from domain.errors import Unauthorized
-from domain.passwords import Passwords
 from domain.users import User, email_key
-from serve import sessions
+from serve import login_guard, sessions
 from serve.context import Context
 from serve.deps import Ctx, CurrentUser, PresentedToken, client_ip
-from serve.ratelimit import give_back_slot, take_slot
+from serve.ratelimit import take_slot
 from serve.schemas import Body
 from serve.tokens import Principal, issue_access_token
 
@@ -54,15 +51,6 @@ class RefreshBody(Body):
     refresh_token: str = Field(max_length=256)
 
 
-@cache
-def _hasher(time_cost: int, memory_kib: int, parallelism: int) -> Passwords:
-    return Passwords(time_cost, memory_kib, parallelism)
-
-
-def _passwords(settings: Settings) -> Passwords:
-    return _hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
-
-
 async def _issue_tokens(ctx: Context, user: User) -> dict[str, Any]:
     """A new session for the user (at login) and its first pair of tokens."""
     return _token_pair(ctx.settings, user, await sessions.start(ctx, user.id))
@@ -84,18 +72,8 @@ async def register(body: RegisterBody, request: Request, ctx: Ctx) -> dict[str, 
 
 
 @router.post("/v1/auth/login")
-async def login(body: LoginBody, ctx: Ctx) -> dict[str, Any]:
-    bucket = f"login:{email_key(body.email)}"
-    await take_slot(ctx, bucket, ctx.settings.login_attempts_per_minute)
-    user = await reads.user_by_email(ctx, body.email)
-    passwords = _passwords(ctx.settings)
-    # an unknown email still pays for a hash check, so the two failures look the same from outside
-    if not await asyncio.to_thread(passwords.verify, user.password_hash if user else None, body.password):
-        raise Unauthorized("invalid_credentials", "The email or password is not correct")
-    assert user is not None
-    await give_back_slot(ctx, bucket)
-    if passwords.needs_rehash(user.password_hash):
-        await ctx.router.owner("users", user.id).rehash_password.remote(user.id, body.password)
+async def login(body: LoginBody, request: Request, ctx: Ctx) -> dict[str, Any]:
+    user = await login_guard.signed_in(ctx, body.email, body.password, client_ip(request))
     return await _issue_tokens(ctx, user)
 
 

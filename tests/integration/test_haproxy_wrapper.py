@@ -20,47 +20,17 @@ import pytest
 
 from serve.haproxy_wrapper import haproxy_wrapper
 from serve.local_redis import free_port
+from tests.support import haproxy_in_front_of
 
 
 def test_haproxy_answers_a_request_no_replica_can_take_with_the_contracts_503(tmp_path: Path) -> None:
-    wrapper = Path(haproxy_wrapper(tmp_path / "bin")["RAY_SERVE_HAPROXY_BINARY_PATH"])
-    config_dir = tmp_path / "hp"
-    config_dir.mkdir()
-    (config_dir / "500.http").write_text("HTTP/1.1 500 Internal Server Error\r\n\r\nInternal Server Error")  # Serve's
-    port, dead_replica = free_port(), free_port()
-    config = config_dir / "haproxy.cfg"
-    config.write_text(f"""defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    errorfile 502 {config_dir / '500.http'}
-    errorfile 503 {config_dir / '500.http'}
-    errorfile 504 {config_dir / '500.http'}
-frontend api
-    bind 127.0.0.1:{port}
-    default_backend replicas
-backend replicas
-    server replica 127.0.0.1:{dead_replica}
-""")
-    haproxy = subprocess.Popen([str(wrapper), "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        response = None
-        deadline = time.monotonic() + 20
-        while response is None:
-            try:
-                response = httpx.post(f"http://127.0.0.1:{port}/v1/checkout", json={}, timeout=10)
-            except httpx.TransportError:  # HAProxy is still starting
-                assert time.monotonic() < deadline and haproxy.poll() is None, "HAProxy did not start"
-                time.sleep(0.1)
-        assert response.status_code == 503, response.text
-        assert response.json() == {"error": {"code": "unavailable", "message": response.json()["error"]["message"],
-                                             "details": None}}
-        assert response.headers["retry-after"] == "1"
-    finally:
-        haproxy.terminate()
-        haproxy.wait(timeout=10)
+    dead_replica = f"127.0.0.1:{free_port()}"
+    with haproxy_in_front_of(dead_replica, tmp_path) as url:
+        response = httpx.post(f"{url}/v1/checkout", json={}, timeout=10)
+    assert response.status_code == 503, response.text
+    assert response.json() == {"error": {"code": "unavailable", "message": response.json()["error"]["message"],
+                                         "details": None}}
+    assert response.headers["retry-after"] == "1"
 
 
 def serve_generated_config(directory: Path, api_port: int, stats_port: int, metrics_port: int) -> Path:
@@ -134,8 +104,10 @@ def test_serves_own_config_keeps_stats_metrics_and_the_admin_socket_to_this_mach
     hardened = config.read_text()
     assert f"bind 127.0.0.1:{stats}" in hardened and f"bind 127.0.0.1:{metrics}" in hardened
     assert " mode 600 " in hardened and " mode 666 " not in hardened
+    assert "\ndefaults\n    option forwardfor\n" in hardened, "HAProxy appends the client's address"
     assert hardened.replace(f"127.0.0.1:{stats}", f"*:{stats}").replace(f"127.0.0.1:{metrics}", f":{metrics}") \
-        .replace(" mode 600 ", " mode 666 ") == as_generated, "nothing else changed"
+        .replace(" mode 600 ", " mode 666 ").replace("    option forwardfor\n", "", 1) == as_generated, \
+        "nothing else changed"
 
 
 def _an_outside_address() -> str | None:

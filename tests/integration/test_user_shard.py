@@ -17,7 +17,7 @@ from actors import keys
 from actors.users import ORPHAN_GRACE_SECONDS, UserShard
 from config import Settings
 from domain.clock import epoch
-from domain.errors import Conflict, Forbidden, Invalid
+from domain.errors import Conflict, Forbidden, Invalid, Unavailable
 from domain.ids import new_id
 from domain.passwords import Passwords
 from tests.shop import Shop
@@ -143,3 +143,23 @@ def test_a_password_change_needs_the_current_password_and_is_journaled(settings:
     raw: Any = client.hget(keys.users(0), user_id)
     assert Passwords.from_settings(settings).verify(json.loads(raw)["password_hash"], "Newer-pass-123")
     assert events_of(client, settings, user_id) == ["user.registered", "user.password_changed"]
+
+
+def test_a_rush_of_registrations_hashes_within_the_cap_and_the_overflow_is_busy(settings: Settings,
+                                                                                client: redis.Redis) -> None:
+    tight = settings.model_copy(update={"max_concurrent_password_hashes": 1, "max_waiting_password_hashes": 2})
+    emails = [unique_email("rush") for _ in range(8)]
+
+    async def rush(shard: UserShard) -> tuple[list[Any], int]:
+        answers = await asyncio.gather(*(shard.register(email, PASSWORD, "Ada", "Lovelace") for email in emails),
+                                       return_exceptions=True)
+        return answers, shard.passwords.gate.peak
+
+    answers, peak = on_shard(tight, rush)
+    assert peak == 1  # argon2id's memory, once at a time
+    registered = [email for email, answer in zip(emails, answers, strict=True) if isinstance(answer, dict)]
+    refused = [answer for answer in answers if not isinstance(answer, dict)]
+    assert len(registered) == 3, answers  # one hashing, two waiting: all were there before any hash finished
+    assert all(isinstance(answer, Unavailable) and answer.code == "busy" for answer in refused), refused
+    assert all(client.hget(keys.USER_EMAILS, email) for email in registered)
+    assert not any(client.hget(keys.USER_EMAILS, email) for email in set(emails) - set(registered))  # still free

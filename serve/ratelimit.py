@@ -24,3 +24,10 @@ async def take_slot(ctx: Context, bucket: str, limit: int, window_seconds: int =
         raise RateLimited("rate_limited", f"Too many attempts; retry in {retry_after} s",
                           {"retry_after": retry_after})
 
+
+async def give_back_slot(ctx: Context, bucket: str, window_seconds: int = WINDOW_SECONDS) -> None:
+    """An attempt that should not count (a right current password); EXPIRE NX again in case the window ended."""
+    pipe = ctx.redis.pipeline(transaction=True)
+    pipe.decr(keys.rate_limit(bucket))
+    pipe.expire(keys.rate_limit(bucket), window_seconds, nx=True)
+    await pipe.execute()

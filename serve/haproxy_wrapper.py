@@ -122,3 +122,19 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m serve.haproxy_wrapper DIRECTORY [ADMIN_HOST]`: write the wrapper and print the `export` line a
+    node's `ray start` needs (cluster.yaml evaluates it), so a cluster's HAProxy is hardened as `make run`'s is."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if not 1 <= len(args) <= 2:
+        raise SystemExit("usage: python -m serve.haproxy_wrapper DIRECTORY [ADMIN_HOST]")
+    environment = haproxy_wrapper(Path(args[0]).expanduser().absolute(), *args[1:])
+    print("export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -119,3 +121,15 @@ def _an_outside_address() -> str | None:
             return None
         address: str = probe.getsockname()[0]
     return None if address.startswith("127.") else address
+
+
+def test_a_cluster_node_gets_the_same_wrapper_from_the_command_line(tmp_path: Path) -> None:
+    """cluster.yaml evaluates this command's output before `ray start` on every node."""
+    printed = subprocess.run([sys.executable, "-m", "serve.haproxy_wrapper", str(tmp_path / "hp")], check=True,
+                             capture_output=True, text=True).stdout
+    exported = dict(pair.split("=", 1) for pair in shlex.split(printed.removeprefix("export ")))
+    wrapper = Path(exported["RAY_SERVE_HAPROXY_BINARY_PATH"])
+    assert wrapper.parent == tmp_path / "hp" and os.access(wrapper, os.X_OK)
+    assert "option forwardfor" in wrapper.read_text() and "127.0.0.1" in wrapper.read_text()
+    cluster = (Path(__file__).parents[2] / "cluster.yaml").read_text()
+    assert cluster.count("eval \"$(~/bazaar/.venv/bin/python -m serve.haproxy_wrapper") == 2, "the head and workers"

@@ -17,6 +17,8 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -29,7 +31,7 @@ from config.settings import SettingsError
 from lake import streams
 from lake.layout import Lake
 from lake.offsets import Offsets, read_offsets, write_offsets
-from lake.tables import Entry, event_table, partition
+from lake.tables import Row, event_table, partition
 
 READ_COUNT = 10_000  # entries per XREADGROUP and stream
 IDLE_BLOCK_MS = 1000
@@ -55,12 +57,13 @@ class Exporter:
     def __init__(self, client: Redis, lake: Lake, stream_names: list[str], batch_max: int = 50_000,
                  flush_seconds: float = 30.0) -> None:
         self.client = client
+        self.reader = streams.reader(client)
         self.lake = lake
         self.streams = list(stream_names)
         self.batch_max = batch_max
         self.flush_seconds = flush_seconds
         self.offsets: dict[str, Offsets] = {}
-        self.buffers: dict[str, list[Entry]] = {stream: [] for stream in self.streams}
+        self.buffers: dict[str, list[Row]] = {stream: [] for stream in self.streams}
         self.buffered_since: dict[str, float] = {}
         self.exported = Exported()
 
@@ -82,11 +85,15 @@ class Exporter:
             streams.join(self.client, stream, offsets.committed)
 
     def read(self, block_ms: int | None = None) -> int:
-        """Read new entries of every stream into its buffer (never past `batch_max`); returns how many."""
-        room = self.batch_max - max(len(buffer) for buffer in self.buffers.values())
+        """Read new entries of every stream into its buffer; returns how many."""
+        return self._take(self._fetch(block_ms))
+
+    def _fetch(self, block_ms: int | None) -> dict[str, list[Row]]:
+        return streams.read(self.reader, self.streams, min(READ_COUNT, self.batch_max), block_ms)
+
+    def _take(self, fetched: dict[str, list[Row]]) -> int:
         count = 0
-        for stream, entries in streams.read(self.client, self.streams, max(1, min(READ_COUNT, room)),
-                                            block_ms).items():
+        for stream, entries in fetched.items():
             held = self.offsets[stream]
             while entries and held.holds(entries[0][0]):  # delivered again, already in the lake
                 entries = entries[1:]
@@ -97,10 +104,12 @@ class Exporter:
         return count
 
     def write(self, stream: str) -> Batch:
-        """Step 1: name the batch's files in the stream's record, then write them (durably). After a failure
-        here, `recover` before writing again."""
-        entries, self.buffers[stream] = self.buffers[stream], []
-        self.buffered_since.pop(stream, None)
+        """Step 1 for the oldest `batch_max` entries of the stream's buffer: name the batch's files in the stream's
+        record, then write them (durably). After a failure here, `recover` before writing again."""
+        buffer = self.buffers[stream]
+        entries, self.buffers[stream] = buffer[:self.batch_max], buffer[self.batch_max:]
+        if not self.buffers[stream]:
+            self.buffered_since.pop(stream, None)
         files: list[tuple[str, pa.Table]] = []
         last = entries[-1][0]
         for (event_type, date), group in partition(entries).items():
@@ -113,7 +122,7 @@ class Exporter:
         write_offsets(self.lake, intent)
         self.offsets[stream] = intent
         self.lake.write_parquet(files)
-        return Batch(stream, intent, [stream_id for stream_id, _ in entries])
+        return Batch(stream, intent, [row[0] for row in entries])
 
     def commit(self, batch: Batch) -> None:
         """Step 2: the lake holds the batch from now on."""
@@ -131,39 +140,49 @@ class Exporter:
         streams.trim(self.client, batch.stream, self.offsets[batch.stream].committed)
 
     def flush(self, stream: str) -> int:
-        """All three steps for what `stream`'s buffer holds; returns the events exported."""
-        if not self.buffers[stream]:
-            return 0
-        batch = self.write(stream)
-        self.commit(batch)
-        self.acknowledge(batch)
-        return len(batch.stream_ids)
+        """All three steps for what `stream`'s buffer holds, in batches; returns the events exported."""
+        exported = 0
+        while self.buffers[stream]:
+            batch = self.write(stream)
+            self.commit(batch)
+            self.acknowledge(batch)
+            exported += len(batch.stream_ids)
+        return exported
 
     # -- the loop ----------------------------------------------------------------------------------------
     def run(self, once: bool, on_exported: Callable[[int], None] | None = None,
             keep_going: Callable[[], bool] = lambda: True, lease: streams.Lease | None = None) -> Exported:
         """Export until the streams are drained (`once`), or while `keep_going()`. Call `recover` first. A stop
         (an exception, Ctrl-C) loses nothing: what was read and not committed is read again after `recover`."""
-        while keep_going():
-            if lease is not None:
-                lease.keep()
-            read = self.read(None if once else self._block_ms())
-            now = time.monotonic()
-            for stream in self.streams:
-                buffer = self.buffers[stream]
-                due = now - self.buffered_since.get(stream, now) >= self.flush_seconds
-                if buffer and (len(buffer) >= self.batch_max or due or (once and not read)):
-                    exported = self.flush(stream)
-                    if on_exported is not None:
-                        on_exported(exported)
-            if once and not read:
-                break
+        # the next read is made (by Redis, on the other core) while this one's entries are written
+        with ThreadPoolExecutor(1, thread_name_prefix="lake-read") as reading:
+            next_read: Future[dict[str, list[Row]]] | None = reading.submit(self._fetch, self._block_ms(once))
+            try:
+                while next_read is not None and keep_going():
+                    if lease is not None:
+                        lease.keep()
+                    read = self._take(next_read.result())
+                    next_read = reading.submit(self._fetch, self._block_ms(once)) if read or not once else None
+                    now = time.monotonic()
+                    for stream in self.streams:
+                        buffer = self.buffers[stream]
+                        due = now - self.buffered_since.get(stream, now) >= self.flush_seconds
+                        if buffer and (len(buffer) >= self.batch_max or due or (once and not read)):
+                            exported = self.flush(stream)
+                            if on_exported is not None:
+                                on_exported(exported)
+            finally:
+                if next_read is not None:  # read, so delivered: into the buffers (this exporter may go on)
+                    with suppress(Exception):
+                        self._take(next_read.result())
         return self.exported
 
     def lag(self) -> int:
         return sum(streams.lag(self.client, stream) for stream in self.streams)
 
-    def _block_ms(self) -> int:
+    def _block_ms(self, once: bool = False) -> int | None:
+        if once:
+            return None
         if not self.buffered_since:
             return IDLE_BLOCK_MS
         due = min(self.buffered_since.values()) + self.flush_seconds - time.monotonic()

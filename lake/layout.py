@@ -16,12 +16,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow.fs import FileSystem, FileType, LocalFileSystem
 
 COMPRESSION = "zstd"
+WRITERS = 4  # files written at once
 
 
 def stream_file_name(stream: str) -> str:
@@ -52,23 +54,27 @@ class Lake:
 
     # -- writing ---------------------------------------------------------------------------------------
     def write_parquet(self, files: Iterable[tuple[str, pa.Table]]) -> None:
-        """Write every (path, table); all of them are durable when this returns."""
-        folders = set()
-        for path, table in files:
-            folder = path.rsplit("/", 1)[0]
+        """Write every (path, table); all of them are durable when this returns. The files are written by a few
+        threads at once (Arrow encodes, the disk syncs and an object store uploads without holding the GIL)."""
+        files = list(files)
+        folders = {path.rsplit("/", 1)[0] for path, _ in files}
+        for folder in folders:
             self._make_dir(folder)
-            folders.add(folder)
+        with ThreadPoolExecutor(WRITERS, thread_name_prefix="lake-write") as writers:
+            list(writers.map(self._write_one, files))
             if self.local:
-                with open(path, "wb") as out:
-                    pq.write_table(table, out, compression=COMPRESSION)
-                    out.flush()
-                    os.fsync(out.fileno())
-            else:
-                with self.fs.open_output_stream(path) as stream:
-                    pq.write_table(table, stream, compression=COMPRESSION)
+                list(writers.map(_fsync_dir, folders))
+
+    def _write_one(self, file: tuple[str, pa.Table]) -> None:
+        path, table = file
         if self.local:
-            for folder in folders:
-                _fsync_dir(folder)
+            with open(path, "wb") as out:
+                pq.write_table(table, out, compression=COMPRESSION)
+                out.flush()
+                os.fsync(out.fileno())
+        else:
+            with self.fs.open_output_stream(path) as stream:
+                pq.write_table(table, stream, compression=COMPRESSION)
 
     def write_small(self, path: str, content: bytes) -> None:
         """Replace the file at `path` with `content` atomically: a reader sees the old content or the new."""

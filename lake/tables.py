@@ -22,26 +22,40 @@ import pyarrow as pa
 from actors.store import dumps
 from lake.schemas import COMMON, FIELD_TYPES, JSON_FIELDS, STRING, data_fields, schema_for
 
-Entry = tuple[str, dict[str, str]]  # (stream id, the entry's fields: id, type, at, data), as XREADGROUP gives them
+# one stream entry: (stream id, event id, type, at, data), the entry's fields in the order the writers give them
+Row = tuple[str, str | None, str, str | None, str | None]
 UNTYPED = "untyped"  # the partition of an entry without a `type` (no writer makes one)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def partition(entries: Iterable[Entry]) -> dict[tuple[str, str], list[Entry]]:
-    """Entries by (event type, UTC date of `at`), each group in stream order. The date is the first ten characters
+def rows(entries: Iterable[tuple[str, list[str]]]) -> list[Row]:
+    """Stream entries as Redis sends them, (stream id, [field, value, ...]), as rows. The writers give the fields
+    in one order (docs/events.md), which is read by position; any other is read by name."""
+    found: list[Row] = []
+    append = found.append
+    for stream_id, fields in entries:
+        if len(fields) == 8 and fields[0] == "id" and fields[2] == "type" and fields[4] == "at" and fields[6] == "data":
+            append((stream_id, fields[1], fields[3], fields[5], fields[7]))
+        else:
+            named = dict(zip(fields[::2], fields[1::2], strict=False))
+            append((stream_id, named.get("id"), named.get("type") or UNTYPED, named.get("at"), named.get("data")))
+    return found
+
+
+def partition(found: Iterable[Row]) -> dict[tuple[str, str], list[Row]]:
+    """Rows by (event type, UTC date of `at`), each group in stream order. The date is the first ten characters
     of `at` (ISO 8601); a group whose `at` does not start with a date is dated by its stream ids instead."""
-    groups: dict[tuple[str, str], list[Entry]] = {}
-    for entry in entries:
-        fields = entry[1]
-        key = (fields.get("type") or UNTYPED, (fields.get("at") or "")[:10])
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for row in found:
+        key = (row[2], (row[3] or "")[:10])
         group = groups.get(key)
         if group is None:
-            groups[key] = [entry]
+            groups[key] = [row]
         else:
-            group.append(entry)
+            group.append(row)
     for key in [key for key in groups if not _DATE.match(key[1])]:
-        for entry in groups.pop(key):
-            groups.setdefault((key[0], stream_id_date(entry[0])), []).append(entry)
+        for row in groups.pop(key):
+            groups.setdefault((key[0], stream_id_date(row[0])), []).append(row)
     return groups
 
 
@@ -49,17 +63,16 @@ def stream_id_date(stream_id: str) -> str:
     return datetime.fromtimestamp(int(stream_id.split("-")[0]) / 1000, UTC).strftime("%Y-%m-%d")
 
 
-def event_table(event_type: str, stream: str, entries: Sequence[Entry]) -> pa.Table:
-    """One type's entries as a table of `schema_for(event_type)`."""
-    entry_fields = [fields for _, fields in entries]
-    raw = [fields.get("data") for fields in entry_fields]
-    extras: list[dict[str, Any] | None] = [None] * len(entries)
+def event_table(event_type: str, stream: str, group: Sequence[Row]) -> pa.Table:
+    """One type's rows as a table of `schema_for(event_type)`."""
+    raw = [row[4] for row in group]
+    extras: list[dict[str, Any] | None] = [None] * len(group)
     columns: list[pa.Array] = [
-        pa.array([fields.get("id") for fields in entry_fields], STRING),
-        pa.repeat(pa.scalar(event_type, STRING), len(entries)),
-        _times([fields.get("at") for fields in entry_fields], extras),
-        pa.repeat(pa.scalar(stream, STRING), len(entries)),
-        pa.array([stream_id for stream_id, _ in entries], STRING),
+        pa.array([row[1] for row in group], STRING),
+        pa.repeat(pa.scalar(event_type, STRING), len(group)),
+        _times([row[3] for row in group], extras),
+        pa.repeat(pa.scalar(stream, STRING), len(group)),
+        pa.array([row[0] for row in group], STRING),
     ]
     names = data_fields(event_type)
     if not names:  # a type the contract does not list: its whole `data` is `extra`
@@ -111,7 +124,7 @@ def _column(name: str, values: list[Any], extras: list[dict[str, Any] | None]) -
         return pa.array([None if value is None else dumps(value) for value in values], STRING)
     fits = _fitting(kind)
     array = None
-    if all(map(fits, values)):
+    if _all_fit(kind, values, fits):
         with suppress(pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # e.g. an int past 64 bits
             array = pa.array(values, kind)
     if array is None:
@@ -124,6 +137,15 @@ def _column(name: str, values: list[Any], extras: list[dict[str, Any] | None]) -
                 extra = extras[i] = extras[i] or {}
                 extra[name] = value
     return array
+
+
+def _all_fit(kind: pa.DataType, values: list[Any], fits: Check) -> bool:
+    takes = _TAKES.get(kind)
+    if takes is None:
+        return all(map(fits, values))
+    kinds = set(map(type, values))  # a scalar column: one look at the set of its values' types
+    kinds.discard(type(None))
+    return kinds.issubset(takes)
 
 
 def _one_by_one(name: str, values: list[Any], extras: list[dict[str, Any] | None],

@@ -27,7 +27,7 @@ NAMED = re.compile(r"`([a-z_][a-z0-9_]*)(?::[^`]*)?`")  # `total`, or `role: "ad
 def documented_types() -> dict[str, tuple[set[str], set[str]]]:
     """type -> (fields named in its table row, fields every event of its section carries), from docs/events.md."""
     found: dict[str, tuple[set[str], set[str]]] = {}
-    for section in CONTRACT.read_text().split("\n### ")[1:]:
+    for section in re.split(r"\n#{2,3} ", CONTRACT.read_text())[1:]:
         lines = section.splitlines()
         prose = " ".join(line for line in lines if not line.startswith("|"))
         common = {word for sentence in prose.split(". ") if " carries " in sentence

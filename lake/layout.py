@@ -31,10 +31,11 @@ def stream_file_name(stream: str) -> str:
 
 
 class Lake:
-    def __init__(self, url: str) -> None:
-        """`url`: an absolute folder, or an object-store URL such as s3://bucket/lake."""
+    def __init__(self, url: str, filesystem: FileSystem | None = None) -> None:
+        """`url`: an absolute folder, or an object-store URL such as s3://bucket/lake; or, with `filesystem`
+        given, the lake's path in it."""
         self.url = url
-        self.fs, root = FileSystem.from_uri(url)
+        self.fs, root = (filesystem, url) if filesystem is not None else FileSystem.from_uri(url)
         self.root = root.rstrip("/")
         self.local = isinstance(self.fs, LocalFileSystem)
         self._made: set[str] = set()  # folders known to exist

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 from actors.store import Event
+from config import Settings
 from lake.offsets import Offsets, next_id, parse_id
 from lake.schemas import COMMON, EVENT_FIELDS, schema_for
 from lake.tables import Row, event_table, partition, rows
@@ -134,3 +135,10 @@ def test_entries_with_their_fields_in_another_order_are_read_by_name() -> None:
     assert rows([("1-0", ["type", "x.y", "data", "{}", "id", "evt_1", "at", "2026-11-25T00:00:00.000Z"]),
                  ("2-0", ["data", "{}"])]) == [("1-0", "evt_1", "x.y", "2026-11-25T00:00:00.000Z", "{}"),
                                                ("2-0", None, "untyped", None, "{}")]
+
+
+def test_the_lake_is_under_the_data_dir_unless_a_folder_or_an_object_store_url_is_given(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).lake_dir == str(tmp_path.absolute() / "lake")
+    assert Settings(lake_dir="s3://bucket/lake").lake_dir == "s3://bucket/lake"
+    assert Settings(lake_dir="relative/lake").lake_dir == str(Path("relative/lake").absolute())
+    assert Settings(events_stream="bz:e").lake_streams == ["bz:e"]

@@ -4,6 +4,10 @@ the lake (Parquet by event type and date; layout in lake/layout.py, schemas in l
     python -m lake.exporter --once      # export what the streams hold now, then stop (make export)
     python -m lake.exporter             # keep following the streams until Ctrl-C
 
+The Redis is REDIS_URL / BAZAAR_REDIS_URL, else the one `make run` starts; the lake is BAZAAR_LAKE_DIR (a folder
+or an object-store URL), else <data dir>/lake. It prints how many events it exported and how fast; exit status 1
+when Redis cannot be reached or another exporter holds the lease past its time.
+
 A batch (up to `lake_batch_max` entries of one stream, or what arrived within `lake_flush_seconds`) goes through
 three steps, each a method so that a test can stop between them as a crash would (lake/offsets.py says why every
 stop is safe): `write` (intent, then the part files), `commit` (the stream's offset record), `acknowledge` (XACK,

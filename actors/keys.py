@@ -56,12 +56,63 @@ USER_EMAILS = f"{PREFIX}:user:email"
 SELLERS = f"{PREFIX}:sellers"  # seller_id -> seller JSON
 
 
+# sessions (serve/sessions.py): security records of the HTTP layer, by digest, each with its TTL; no actor state
 def refresh_token(digest: str) -> str:
+    """The one valid refresh token of a session: {user_id, session}."""
     return f"{PREFIX}:refresh:{digest}"
+
+
+def refresh_used(digest: str) -> str:
+    """A rotated (used) refresh token -> its session, so a replay of it ends the session."""
+    return f"{PREFIX}:refresh-used:{digest}"
+
+
+def session(session_id: str) -> str:
+    """A refresh-token family started by a login: hash user_id, digest (of its current refresh token)."""
+    return f"{PREFIX}:session:{session_id}"
+
+
+def user_sessions(user_id: str) -> str:
+    """zset session_id -> expiry epoch: the user's sessions, for "log out everywhere"."""
+    return f"{PREFIX}:user-sessions:{user_id}"
+
+
+def user_token_generation(user_id: str) -> str:
+    """A counter: access tokens issued under an older generation are revoked (logout everywhere, new password)."""
+    return f"{PREFIX}:token-gen:{user_id}"
+
+
+def revoked_session(session_id: str) -> str:
+    """The access tokens of an ended session are refused until the last of them expires."""
+    return f"{PREFIX}:revoked:session:{session_id}"
+
+
+def revoked_access_token(jti: str) -> str:
+    return f"{PREFIX}:revoked:jti:{jti}"
+
+
+def password_reset(digest: str) -> str:
+    """A password-reset token, single use, expiring: {user_id, email, generation}."""
+    return f"{PREFIX}:password-reset:{digest}"
+
+
+# Messages for the notification service (not yet written): a stream of entries with a `type` field. Unlike the
+# event stream it holds secrets (a password reset's token) and goes to the mailer only.
+OUTBOX = f"{PREFIX}:outbox"
 
 
 def rate_limit(bucket: str) -> str:
     return f"{PREFIX}:rl:{bucket}"
+
+
+def login_failures(subject: str) -> str:
+    """A hash {n: failed sign-ins, t: epoch of the last} per subject (`email:<digest>` or `ip:<address>`)."""
+    return f"{PREFIX}:login-fail:{subject}"
+
+
+def login_known_addresses(email_digest: str) -> str:
+    """A zset of the client addresses the account signed in from (address -> epoch of the last success)."""
+    return f"{PREFIX}:login-known:{email_digest}"
 
 
 # catalog

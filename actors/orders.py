@@ -2,7 +2,12 @@
 
 Cancelling and shipping touch the inventory shards and the payment gateway. Those calls are idempotent and
 keyed by the order, and they run before the order's own status change, one change per order at a time, so a
-failure leaves the order as it was and a retry finishes the job.
+failure leaves the order as it was and a retry finishes the job. Shipping captures the money before it takes the
+stock off the shelf: a refused capture (402 `capture_failed`) leaves both the order and the stock untouched, and
+stock that could not be shipped after a capture is shipped by the retry (the capture replays) or, if the order
+is cancelled instead, the captured money is refunded.
+The order's `payment_status` after a cancellation says what happened to the money: "voided" when only an
+authorization was released, "refunded" when captured money went back.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from actors.store import Changes
 from domain.clock import now_iso
 from domain.errors import NotFound
 from domain.orders import Order
+
+# the gateway's payment status after the money was given back -> the order's payment_status
+GIVEN_BACK = {"voided": "voided", "refunded": "refunded"}
 
 
 class OrderCommands(ShopperBase):
@@ -45,17 +53,17 @@ class OrderCommands(ShopperBase):
 
     async def advance(self, order_id: str, status: str, tracking_number: str | None = None,
                       note: str | None = None) -> dict[str, Any]:
-        """Admin moves an order forward (confirmed, packed, shipped, delivered). Shipping captures the payment
-        and takes the stock off the shelf."""
+        """Admin moves an order forward (confirmed, packed, shipped, delivered). Shipping captures the payment,
+        then takes the stock off the shelf."""
         async with self._one_at_a_time(order_id):
             order = await self._owned(order_id, None)
             order.ensure_can_move_to(status)
             if status == "shipped" and not tracking_number:
                 order.move_to(status, now_iso(), tracking_number=None)  # raises tracking_number_required
             payment_status = order.payment_status
-            if status == "shipped":
-                await self._ship_stock(order)
+            if status == "shipped":  # the money first: an order whose capture is refused does not ship
                 payment_status = await self._capture(order)
+                await self._ship_stock(order)
 
             def command(changes: Changes) -> dict[str, Any]:
                 at = now_iso()
@@ -71,16 +79,20 @@ class OrderCommands(ShopperBase):
             await self.router.owner("inventory", reservation["variant_ids"][0]).ship.remote(reservation["id"])
 
     async def _give_money_back(self, order: Order) -> str:
+        """Void an authorization, refund a capture; the order's payment status for what the gateway then says
+        (a retry finds the payment voided or refunded already and says the same)."""
         if order.payment_id is None:  # it cost nothing: nothing to give back
             return order.payment_status
         payment = await self.gateway.get(order.payment_id)
         if payment["status"] == "authorized":
-            await self.gateway.void(order.payment_id, f"{order.id}:void")
+            payment = await self.gateway.void(order.payment_id, f"{order.id}:void")
         elif payment["status"] in ("captured", "partially_refunded"):
-            await self.gateway.refund(order.payment_id, None, f"{order.id}:cancel-refund")
-        return "refunded"
+            payment = await self.gateway.refund(order.payment_id, None, f"{order.id}:cancel-refund")
+        return GIVEN_BACK.get(payment["status"], order.payment_status)
 
     async def _capture(self, order: Order) -> str:
+        """The order's payment status once captured ("paid"); a refused capture raises
+        PaymentDeclined("capture_failed") and changes nothing."""
         if order.payment_id is None:
             return order.payment_status
         await self.gateway.capture(order.payment_id, None, f"{order.id}:capture")

@@ -10,6 +10,7 @@ import ray
 
 from actors.routing import SHARD_COUNTS, actor_name, shard_count
 from config import Settings
+from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,19 @@ def stop_all(settings: Settings) -> None:
 
 
 def bootstrap(settings: Settings) -> None:
-    """First-start work: the admin account of BAZAAR_ADMIN_EMAIL / BAZAAR_ADMIN_PASSWORD when both are set."""
+    """First-start work: the admin account of BAZAAR_ADMIN_EMAIL / BAZAAR_ADMIN_PASSWORD when both are set.
+    A refusal (e.g. `admin_email_taken`) is raised as the DomainError itself, not wrapped in Ray's error."""
     if settings.admin_email and settings.admin_password:
         from actors.routing import Router
 
         router = Router(settings)
         handle = router.owner("users", "bootstrap-admin")
-        ray.get(handle.ensure_admin.remote(settings.admin_email, settings.admin_password.get_secret_value()))
+        try:
+            ray.get(handle.ensure_admin.remote(settings.admin_email, settings.admin_password.get_secret_value()))
+        except ray.exceptions.RayTaskError as exc:
+            cause: BaseException = exc
+            while isinstance(cause, ray.exceptions.RayTaskError):  # wrapped once per actor it went through
+                cause = cause.cause
+            if isinstance(cause, DomainError):
+                raise cause from None
+            raise

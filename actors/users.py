@@ -5,12 +5,12 @@ Users are loaded lazily from `keys.users(shard)` on first use. Emails are unique
 never written (the shard died between claim and commit) is an orphan, and a later registration takes it over
 once the claim is older than ORPHAN_GRACE_SECONDS, so an in-flight registration is never stolen.
 Seller applications are mirrored to `keys.SELLERS` (seller_id -> JSON) by the shard owning the user, in the
-same transaction as the user.
+same transaction as the user. Passwords are hashed on the shard's gate (domain/passwords.py): at most
+`max_concurrent_password_hashes` at once, and a registration is answered 503 `busy` past its queue.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import asdict
@@ -24,7 +24,7 @@ from actors.shard import ShardActor
 from actors.store import Changes
 from config import Settings
 from domain.clock import epoch, now_iso
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, Forbidden, NotFound, Unavailable
 from domain.ids import is_id, new_id
 from domain.passwords import Passwords, check_password
 from domain.users import Role, User, normalize_email
@@ -105,12 +105,20 @@ class UserShard(ShardActor):
         return (await self._create(email, password, first_name, last_name, phone, "customer")).public()
 
     async def ensure_admin(self, email: str, password: str) -> dict[str, Any]:
-        """Idempotent: an admin with this email exists afterwards. An existing account keeps its password."""
+        """Idempotent: an admin with this email exists afterwards. Anyone may have registered the email through
+        the public API first, so an existing account is made admin only when `password` is its password;
+        otherwise Conflict `admin_email_taken` (the platform refuses to start). An account that is already an
+        admin is kept as it is, with its password (which may have been changed since the first start)."""
         email = normalize_email(email)
         owner_id = await self._redis.hget(keys.USER_EMAILS, email)
         if owner_id and await self._exists(owner_id):
             if shard_of(self.settings, self.kind, owner_id) != self.shard:
                 return await self.router.owner(self.kind, owner_id).ensure_admin.remote(email, password)
+            user = await self._cached(owner_id)
+            if user.role != "admin" and not await self.passwords.verify_async(user.password_hash, password):
+                raise Conflict("admin_email_taken", f"an account with the email {email} already exists and its "
+                               "password is not BAZAAR_ADMIN_PASSWORD, so it is not made admin: choose another "
+                               "admin email, or set the password of that account")
             await self._change(owner_id, lambda user, _: user.make_admin(now_iso()), "user.updated", role="admin")
             return (await self._cached(owner_id)).public()
         return (await self._create(email, password, "Admin", "Bazaar", None, "admin")).public()
@@ -121,7 +129,7 @@ class UserShard(ShardActor):
         check_password(password, email)
         user = User.register(self._local_user_id(), email, "", first_name, last_name, phone, role,
                              self.settings.currency, now_iso())
-        user.password_hash = await asyncio.to_thread(self.passwords.hash, password)
+        user.password_hash = await self.passwords.hash_async(password)  # Unavailable("busy") past the gate's queue
         await self._claim_email(email, user.id)
 
         def command(changes: Changes) -> User:
@@ -164,19 +172,48 @@ class UserShard(ShardActor):
         return bool(swapped)
 
     async def rehash_password(self, user_id: str, password: str) -> None:
-        """Re-hash with the current cost settings after a successful login with an older hash."""
+        """Re-hash with the current cost settings after a successful login with an older hash. Skipped when
+        hashing is busy: the sign-in has succeeded, and a later one re-hashes."""
         user = await self._cached(user_id)
         if not self.passwords.needs_rehash(user.password_hash):
             return
-        if not await asyncio.to_thread(self.passwords.verify, user.password_hash, password):
+        try:
+            if not await self.passwords.verify_async(user.password_hash, password):
+                return
+            new_hash = await self.passwords.hash_async(password)
+        except Unavailable:
             return
-        new_hash = await asyncio.to_thread(self.passwords.hash, password)
 
         def rehash(user: User, _: Changes) -> None:
             if self.passwords.needs_rehash(user.password_hash):  # not changed meanwhile by another rehash
                 user.set_password_hash(new_hash, now_iso())
 
         await self._change(user_id, rehash, "user.password_rehashed")
+
+    async def change_password(self, user_id: str, current_password: str, new_password: str) -> None:
+        """The user's own change: Forbidden `invalid_credentials` unless `current_password` is the password."""
+        user = await self._cached(user_id)
+        check_password(new_password, user.email)
+        if not await self.passwords.verify_async(user.password_hash, current_password):
+            raise Forbidden("invalid_credentials", "The current password is not correct")
+        await self._set_password(user_id, new_password, "change", replacing=user.password_hash)
+
+    async def reset_password(self, user_id: str, new_password: str) -> None:
+        """A forgotten password replaced; the caller has consumed a reset token for this user."""
+        check_password(new_password, (await self._cached(user_id)).email)
+        await self._set_password(user_id, new_password, "reset")
+
+    async def _set_password(self, user_id: str, new_password: str, reason: str, replacing: str | None = None) -> None:
+        """Hash (in a worker thread) and store the new password; with `replacing`, only if the hash checked is still
+        the user's (another change may have landed while this one was verified and hashed)."""
+        new_hash = await self.passwords.hash_async(new_password)
+
+        def store(user: User, _: Changes) -> None:
+            if replacing is not None and user.password_hash != replacing:
+                raise Conflict("password_changed_meanwhile", "The password was just changed by another request")
+            user.set_password_hash(new_hash, now_iso())
+
+        await self._change(user_id, store, "user.password_changed", reason=reason)
 
     # -- profile and addresses -------------------------------------------------------------------------
     async def update_profile(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from benchmarks.hot_sku import Mode, Oversell, PostgresBench, cpu_of
 from benchmarks.hot_sku_report import ENGINES
 from benchmarks.http_checkout import CheckoutBench, Route
 from config import Settings, load_settings
-from serve.haproxy_errors import contract_error_wrapper
+from serve.haproxy_wrapper import local_haproxy_environment
 from serve.local_redis import LocalRedis, free_port
 
 ADMIN_EMAIL = "admin@bazaar.bench"
@@ -104,20 +104,13 @@ def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Local
             http_port=free_port(), haproxy=haproxy, jwt_secret=secrets.token_urlsafe(48),
             argon2_time_cost=1, argon2_memory_kib=8192,
             inventory_shards=2, shopper_shards=2, user_shards=2,
-            register_per_minute_per_ip=1_000_000, login_attempts_per_minute=1_000_000,
+            register_per_minute_per_ip=1_000_000, login_failures_per_email_free=1_000_000,
+            login_failures_per_ip_free=1_000_000, payment_tokens_per_minute_per_ip=1_000_000,
             fraud_max_orders_per_user_hour=1_000_000, fraud_max_orders_per_card_hour=1_000_000,
             admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD,
         )
         if haproxy:  # as `make run` sets it up, before Ray starts (its processes inherit the environment)
-            from serve.main import HAPROXY_ENV, LOCAL_DRAIN_ENV, haproxy_side_ports
-
-            os.environ.update({**HAPROXY_ENV, **LOCAL_DRAIN_ENV, **haproxy_side_ports(),
-                               **contract_error_wrapper(data_dir / "hp-bin")})
-            # HAProxy's files in our own directory, not /tmp/haproxy-serve where another Serve may have its own;
-            # kept short, since a socket path may have at most 97 characters
-            for name, leaf in (("CONFIG_FILE_LOC", "haproxy.cfg"), ("SOCKET_PATH", "admin.sock"),
-                               ("SERVER_STATE_BASE", ""), ("SERVER_STATE_FILE", "server-state")):
-                os.environ[f"RAY_SERVE_HAPROXY_{name}"] = str(data_dir / "hp" / leaf)
+            os.environ.update(local_haproxy_environment(data_dir / "haproxy", private_files=True))
         ray.init(address="local", num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,
                  log_to_driver=False, configure_logging=False)
         try:

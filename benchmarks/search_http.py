@@ -30,6 +30,7 @@ from tqdm import tqdm
 from benchmarks import cpu_budget
 from benchmarks.search_queries import BenchQuery, Timings
 from config import Settings, load_settings
+from serve.haproxy_wrapper import local_haproxy_environment
 from serve.local_redis import LocalRedis, free_port
 
 HEALTHZ = BenchQuery("no-op", "GET /healthz", {})
@@ -67,17 +68,8 @@ def serve_app(data_dir: Path, search_dir: Path, haproxy: bool = True, **override
 
 
 def haproxy_environment(data_dir: Path) -> dict[str, str]:
-    """What `make run` sets before Ray starts to serve behind HAProxy (serve.main), with HAProxy's files in our
-    own directory rather than /tmp/haproxy-serve, and its stats and metrics listeners on free ports rather than
-    8404 and 9101: another Serve on this machine may be starting its own at the same time."""
-    from serve.main import HAPROXY_ENV, LOCAL_DRAIN_ENV
-
-    files = {name: str(data_dir / "hp" / leaf) for name, leaf in (  # a socket path has at most 97 characters
-        ("CONFIG_FILE_LOC", "haproxy.cfg"), ("SOCKET_PATH", "admin.sock"), ("SERVER_STATE_BASE", ""),
-        ("SERVER_STATE_FILE", "server-state"))}
-    ports = {f"RAY_SERVE_HAPROXY_{name}_PORT": str(free_port()) for name in ("STATS", "METRICS")}
-    return {**HAPROXY_ENV, **LOCAL_DRAIN_ENV, **ports,
-            **{f"RAY_SERVE_HAPROXY_{name}": path for name, path in files.items()}}
+    """What `make run` sets before Ray starts to serve behind HAProxy, with HAProxy's files in our own directory."""
+    return local_haproxy_environment(data_dir / "haproxy", private_files=True)
 
 
 def path_of(query: BenchQuery) -> str:

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+PRODUCTION_SECRET_MIN_BYTES = 32  # HS256 keys shorter than the hash (256 bits) weaken the signature
+LOOPBACK: tuple[IPv4Network | IPv6Network, ...] = (IPv4Network("127.0.0.1/32"), IPv6Network("::1/128"))
 
 
 class Coupon(BaseModel):
@@ -66,8 +79,26 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=1024)
     argon2_parallelism: int = Field(default=1, ge=1)
-    login_attempts_per_minute: int = Field(default=10, ge=1)
+    # sign-in: failures free per email and per client address, then an exponential wait (domain/login_backoff.py);
+    # the owner signing in from an address they signed in from before is not held back by their email's failures
+    login_failures_per_email_free: int = Field(default=5, ge=1)
+    login_failures_per_ip_free: int = Field(default=50, ge=1)  # many people may share an address
+    login_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900, gt=0)
+    login_failure_memory_seconds: int = Field(default=3600, ge=1)  # failures forgotten this long after the last
+    login_known_address_seconds: int = Field(default=30 * 86400, ge=60)
     register_per_minute_per_ip: int = Field(default=30, ge=1)
+    password_change_attempts_per_minute: int = Field(default=5, ge=1)  # per user: guesses of the current one
+    password_reset_ttl_seconds: int = Field(default=1800, ge=60, le=86400)  # how long a reset token works
+    password_reset_per_minute_per_ip: int = Field(default=10, ge=1)  # reset requests and confirmations
+    password_reset_per_hour_per_email: int = Field(default=5, ge=1)  # reset requests, known email or not
+    # argon2id takes argon2_memory_kib per hash: at most this many at once per process (API replica, user shard),
+    # and past max_waiting_password_hashes callers waiting their turn, the next is answered 503 `busy`
+    max_concurrent_password_hashes: int = Field(default=4, ge=1, le=256)
+    max_waiting_password_hashes: int = Field(default=64, ge=0)
+    # the client address (rate limits, card testing) is read from X-Forwarded-For only when the connection comes
+    # from one of these, walking the header from the right past them (serve/client_address.py)
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=lambda: list(LOOPBACK))
     admin_email: str | None = None
     admin_password: SecretStr | None = None
 
@@ -92,6 +123,7 @@ class Settings(BaseSettings):
     payment_gateway_latency_ms: float = Field(default=0, ge=0, le=60_000)  # the sandbox's simulated round trip
     payment_token_ttl_seconds: int = Field(default=3600, ge=60, le=31 * 86400)
     payment_tokens_per_minute: int = Field(default=20, ge=1)  # per shopper
+    payment_tokens_per_minute_per_ip: int = Field(default=60, ge=1)  # per client address, all its shoppers
 
     seed_products: int = Field(default=2000, ge=0)
     seed_random_seed: int = 7
@@ -104,6 +136,16 @@ class Settings(BaseSettings):
     search_popularity_seconds: float = Field(default=5.0, ge=0, le=3600)
     # answers, and counts (totals and facets) of searches, each API replica keeps until the index changes (0: none)
     search_cache_entries: int = Field(default=1024, ge=0, le=1_000_000)
+
+    # -- analytics events (issue 10): a stream of their own, so a flood of searches never trims business events --
+    analytics_stream: str = "bz:analytics"  # search.performed and the like (serve/analytics.py), not events_stream
+    analytics_maxlen: int = Field(default=200_000, ge=1000)  # approximate, like events_maxlen
+    analytics_sample_rate: float = Field(default=1.0, ge=0, le=1)  # the share of analytics events written
+
+    # -- operator surfaces (issue 10) -------------------------------------------------------------------------------
+    # where HAProxy's stats page and Prometheus exporter listen (serve/haproxy_wrapper.py): this machine only
+    haproxy_admin_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-]+$")
+    api_docs: bool | None = None  # /docs, /redoc and /openapi.json; None: on, except with env=production
 
     # the event lake (lake/, docs/events.md "The lake"): a folder, or an object-store URL such as s3://bucket/lake
     lake_dir: str = ""  # default: <data_dir>/lake
@@ -133,6 +175,15 @@ class Settings(BaseSettings):
     def _absolute(cls, path: Path) -> Path:
         return path.absolute()  # actors and replicas may run in another working directory
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_secret_in_production(cls, secret: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if (info.data.get("env") == "production" and secret is not None
+                and len(secret.get_secret_value().encode()) < PRODUCTION_SECRET_MIN_BYTES):
+            raise ValueError(f"must be at least {PRODUCTION_SECRET_MIN_BYTES} bytes when BAZAAR_ENV=production "
+                             "(e.g. the output of `openssl rand -base64 48`)")
+        return secret
+
     @model_validator(mode="after")
     def _lake_dir_under_data_dir(self) -> Settings:
         if not self.lake_dir:
@@ -147,6 +198,10 @@ class Settings(BaseSettings):
             raise ValueError("BAZAAR_JWT_SECRET must be set when BAZAAR_ENV=production")
         if self.fraud_decline_total < self.fraud_hold_total:
             raise ValueError("fraud_decline_total must be at least fraud_hold_total")
+        if self.login_backoff_max_seconds < self.login_backoff_base_seconds:
+            raise ValueError("login_backoff_max_seconds must be at least login_backoff_base_seconds")
+        if self.login_failure_memory_seconds < self.login_backoff_max_seconds:
+            raise ValueError("login_failure_memory_seconds must be at least login_backoff_max_seconds")
         return self
 
     @property
@@ -173,13 +228,41 @@ def load_settings(**overrides: object) -> Settings:
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = [f"  BAZAAR_{'__'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()]
+        lines = [f"  {_variable(err['loc'])}{err['msg']}" for err in exc.errors()]
         raise SettingsError("Invalid Bazaar settings:\n" + "\n".join(lines)) from None
     if settings.jwt_secret is None:
-        secret_file = settings.data_dir / "secrets" / "jwt_secret"
-        if not secret_file.exists():
-            secret_file.parent.mkdir(parents=True, exist_ok=True)
-            secret_file.write_text(secrets.token_urlsafe(48))
-            secret_file.chmod(0o600)
-        settings = settings.model_copy(update={"jwt_secret": SecretStr(secret_file.read_text().strip())})
+        secret = _local_secret(settings.data_dir / "secrets" / "jwt_secret")
+        settings = settings.model_copy(update={"jwt_secret": SecretStr(secret)})
     return settings
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """`BAZAAR_NAME: ` for a field's error; nothing for a rule across fields (its message names them)."""
+    return f"BAZAAR_{'__'.join(str(p) for p in loc).upper()}: " if loc else ""
+
+
+def _local_secret(secret_file: Path) -> str:
+    """The secret kept in `secret_file`, made on first use. Its folder is the owner's alone (0700), and the file
+    is 0600 from the moment it exists: it is written under a temporary name created with that mode, then linked
+    into place, so no other user can ever read it and a concurrent start never reads a half-written one."""
+    folder = secret_file.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # also when an older version made it with the umask's mode
+    if not secret_file.exists():
+        draft = folder / f".{secret_file.name}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+                out.flush()
+                os.fsync(out.fileno())
+            os.link(draft, secret_file)  # atomic, and refuses to replace a secret another start has made
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
+    secret = secret_file.read_text().strip()
+    if not secret:
+        raise SettingsError(f"The JWT secret file {secret_file} is empty: delete it (a new one is made) "
+                            "or set BAZAAR_JWT_SECRET")
+    return secret

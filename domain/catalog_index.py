@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.catalog import Product
 from domain.errors import Invalid
+from domain.search import RESULT_WINDOW
 
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 20, 100
 # below this share of the catalog, sorting the matches beats walking the whole newest-first order
@@ -26,10 +27,19 @@ class ProductQuery:
     page_size: int = PAGE_SIZE_DEFAULT
 
     def __post_init__(self) -> None:
-        if self.page < 1:
-            raise Invalid("invalid_page", "page starts at 1", {"page": self.page})
-        if not 1 <= self.page_size <= PAGE_SIZE_MAX:
-            raise Invalid("invalid_page_size", f"page_size is 1 to {PAGE_SIZE_MAX}", {"page_size": self.page_size})
+        check_page(self.page, self.page_size)
+
+
+def check_page(page: int, page_size: int) -> None:
+    """A listing page that may be served. As search, the first RESULT_WINDOW results only: a deeper page would walk
+    that much of the catalog's order in the one catalog actor, so it is refused before it gets there."""
+    if page < 1:
+        raise Invalid("invalid_page", "page starts at 1", {"page": page})
+    if not 1 <= page_size <= PAGE_SIZE_MAX:
+        raise Invalid("invalid_page_size", f"page_size is 1 to {PAGE_SIZE_MAX}", {"page_size": page_size})
+    if page * page_size > RESULT_WINDOW:
+        raise Invalid("invalid_page", f"Results are paged up to the first {RESULT_WINDOW}; narrow the listing",
+                      {"page": page, "page_size": page_size, "max_results": RESULT_WINDOW})
 
 
 def brand_key(brand: str) -> str:

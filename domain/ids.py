@@ -24,6 +24,7 @@ KINDS = {
     "pay": "payment",
     "ref": "refund",
     "evt": "event",
+    "ses": "session (a refresh-token family)",
 }
 
 

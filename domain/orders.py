@@ -1,4 +1,11 @@
-"""An order and its lifecycle. Which status may follow which is decided here and nowhere else."""
+"""An order and its lifecycle. Which status may follow which is decided here and nowhere else.
+
+An order is shown two ways: admins get the full view (`Order.view`, `Order.public`: everything but the internal
+reservations), a shopper gets `customer_view`, which keeps the fields the HTTP contract lists for an order
+(../shared/API.md), plus each line's name and SKU as bought and the shopper's own coupon code, and nothing else:
+no gateway `payment_id`, no admin notes in the history, no seller bookkeeping. It is an allow-list, so a field
+added to the order later stays internal until it is added here.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from domain.serial import to_builtins
 
 Status = Literal["pending", "confirmed", "packed", "shipped", "delivered", "cancelled",
                  "return_requested", "returned", "refunded"]
-PaymentStatus = Literal["pending", "authorized", "paid", "failed", "refunded", "partially_refunded"]
+PaymentStatus = Literal["pending", "authorized", "paid", "failed", "voided", "refunded", "partially_refunded"]
 
 NEXT: dict[str, frozenset[str]] = {
     "pending": frozenset({"confirmed", "cancelled"}),  # pending = held for review (fraud rules)
@@ -27,6 +34,15 @@ NEXT: dict[str, frozenset[str]] = {
 }
 CANCELLABLE = frozenset(s for s, nxt in NEXT.items() if "cancelled" in nxt)
 DELIVERY_DAYS = 5
+
+# what a shopper sees of an order, its lines, its payment method and its history entries (the contract's fields)
+CUSTOMER_FIELDS = ("id", "order_number", "user_id", "items", "subtotal", "tax", "shipping", "discount", "total",
+                   "currency", "status", "payment_status", "shipping_address", "payment_method", "tracking_number",
+                   "estimated_delivery", "history", "created_at", "updated_at", "coupon_code")
+# the contract's line fields, and the name and SKU as bought (what a receipt shows; the product may change later)
+CUSTOMER_LINE_FIELDS = ("product_id", "variant_id", "name", "sku", "quantity", "price", "total_price")
+CUSTOMER_PAYMENT_METHOD_FIELDS = ("brand", "last4")
+CUSTOMER_HISTORY_FIELDS = ("status", "at")
 
 
 @dataclass
@@ -108,12 +124,13 @@ class Order:
         return to_builtins(self)
 
     def view(self) -> dict[str, Any]:
-        """The contract's order (internal bookkeeping such as reservations stays inside)."""
+        """The admins' full view (internal bookkeeping such as reservations stays inside); shoppers get
+        `customer_view` of it."""
         return self.public(self.to_dict())
 
     @staticmethod
     def public(data: dict[str, Any]) -> dict[str, Any]:
-        """An order's `to_dict()` made its contract view, in place (read it first for anything else)."""
+        """An order's `to_dict()` made the admins' full view, in place (read it first for anything else)."""
         data.pop("reservations")
         data["items"] = [{k: v for k, v in line.items() if k != "seller_id"} for line in data["items"]]
         return data
@@ -123,3 +140,21 @@ class Order:
         fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         fields["items"] = [OrderLine(**line) for line in data["items"]]
         return cls(**fields)
+
+
+def customer_view(full: dict[str, Any]) -> dict[str, Any]:
+    """What the shopper who placed it sees of an order's full view: the contract's fields, nothing more."""
+    view = {name: full.get(name) for name in CUSTOMER_FIELDS}
+    view["items"] = [_only(line, CUSTOMER_LINE_FIELDS) for line in full["items"]]
+    view["payment_method"] = _only(full.get("payment_method") or {}, CUSTOMER_PAYMENT_METHOD_FIELDS)
+    view["history"] = [_only(entry, CUSTOMER_HISTORY_FIELDS) for entry in full["history"]]
+    return view
+
+
+def view_for(full: dict[str, Any], *, admin: bool) -> dict[str, Any]:
+    """The view of an order for its caller: the full one for an admin, the customer's for anyone else."""
+    return full if admin else customer_view(full)
+
+
+def _only(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: data.get(name) for name in names}

@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 from domain.cards import is_expired
 from domain.clock import iso
-from domain.errors import Conflict, Invalid, NotFound
+from domain.errors import Conflict, Invalid, NotFound, PaymentDeclined
 from domain.ids import new_id
 
 # The sandbox's well-known test cards; any other valid card is approved.
@@ -29,6 +29,10 @@ SANDBOX_DECLINES: dict[str, str] = {
     "4000000000000002": "card_declined",
     "4000000000009995": "insufficient_funds",
 }
+# This one is authorized, but its capture is refused (as when an authorization lapsed at the issuer): how a test
+# makes the capture at shipping fail (PaymentDeclined "capture_failed", nothing changed).
+CAPTURE_FAILS = "capture_fails"
+SANDBOX_CAPTURE_FAILS = "4000000000000341"
 
 Status = Literal["authorized", "captured", "partially_refunded", "refunded", "voided", "declined"]
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -36,7 +40,9 @@ MAX_KEY_LENGTH = 255
 
 
 def sandbox_outcome(card_number: str) -> str:
-    """The outcome class a sandbox card will get at authorization: "approve" or a decline code."""
+    """The outcome class a sandbox card will get: "approve", a decline code, or "capture_fails"."""
+    if card_number == SANDBOX_CAPTURE_FAILS:
+        return CAPTURE_FAILS
     return SANDBOX_DECLINES.get(card_number, APPROVE)
 
 
@@ -121,6 +127,7 @@ class Payment:
     refunded: int = 0
     decline_code: str | None = None
     refunds: list[dict[str, Any]] = field(default_factory=list)
+    capture_refused: bool = False  # the sandbox's capture-fails test card
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -128,12 +135,13 @@ class Payment:
         """Authorized, or declined (a declined payment is a result, not an error: the caller decides)."""
         check_amount(amount)
         check_currency(currency)
-        decline = None if card.outcome == APPROVE else card.outcome
+        decline = None if card.outcome in (APPROVE, CAPTURE_FAILS) else card.outcome
         if decline is None and is_expired(card.exp_month, card.exp_year, now):
             decline = "expired_card"
         at = iso(now)
         payment = cls(new_id("pay"), "declined" if decline else "authorized", amount, currency, card.brand,
-                      card.last4, reference, at, at, decline_code=decline)
+                      card.last4, reference, at, at, decline_code=decline,
+                      capture_refused=card.outcome == CAPTURE_FAILS)
         if decline:
             payment._event("payment.declined", decline_code=decline)
         else:
@@ -150,6 +158,9 @@ class Payment:
         if amount > self.amount:
             raise Invalid("amount_exceeds_authorized", "The capture is larger than the authorized amount",
                           {"authorized": self.amount})
+        if self.capture_refused:
+            raise PaymentDeclined("capture_failed", "The card's issuer refused to capture the payment",
+                                  {"payment_id": self.id})
         self.captured, self.status, self.updated_at = amount, "captured", iso(now)
         self._event("payment.captured", captured=amount)
 

@@ -86,6 +86,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "user.registered": ("user_id", "email", "role"),
     "user.updated": ("user_id", "fields", "role"),
     "user.password_rehashed": ("user_id",),
+    "user.password_changed": ("user_id", "reason"),
     "address.added": ("user_id", "address_id"),
     "address.updated": ("user_id", "address_id"),
     "address.deleted": ("user_id", "address_id"),

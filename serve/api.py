@@ -1,4 +1,9 @@
-"""The FastAPI application of one Serve replica: routers, error mapping, body limits."""
+"""The FastAPI application of one Serve replica: routers, error mapping, body limits, and the API's docs.
+
+The docs (/docs, /redoc) and the schema they read (/openapi.json) are on in local development and tests (the
+contract fuzz test reads the schema); with BAZAAR_ENV=production they are off unless BAZAAR_API_DOCS=true, so a
+public shop does not hand out a map of every operation, admin ones included.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from serve.routes import (
     health,
     inventory,
     orders,
+    passwords,
     payments,
     search,
     sellers,
@@ -27,15 +33,23 @@ from serve.routes import (
 
 # Routes are matched in this order, by FastAPI and again by Serve (to name the route in its metrics), one by one:
 # the shop's busiest paths come first (matching took an eighth of a replica's CPU with checkout near the end).
-ROUTERS = [health, cart, checkout, search, catalog, orders, payments, inventory, auth, users, sellers]
+ROUTERS = [health, cart, checkout, search, catalog, orders, payments, inventory, auth, passwords, users, sellers]
+
+
+def docs_enabled(settings: Settings) -> bool:
+    return settings.api_docs if settings.api_docs is not None else settings.env != "production"
 
 
 def create_api(settings: Settings) -> FastAPI:
+    docs = docs_enabled(settings)
     app = FastAPI(
         title="Bazaar API",
         version="1",
         description="Shoppers, sellers and admins of the Bazaar marketplace. Errors are "
         '`{"error": {"code", "message", "details"}}`.',
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.ctx = Context.create(settings)
     errors.install(app)

@@ -9,6 +9,7 @@ from ray.serve.schema import LoggingConfig
 
 from config import Settings
 from serve.api import api_builder
+from serve.client_address import UVICORN_ENV
 
 APP_NAME = "bazaar"
 
@@ -17,7 +18,8 @@ def build_app(settings: Settings) -> Any:
     @serve.deployment(
         name="api",
         num_replicas=settings.api_replicas,
-        ray_actor_options={"num_cpus": 0},
+        # the replica's own HTTP server (behind HAProxy) must not rewrite the peer from X-Forwarded-For
+        ray_actor_options={"num_cpus": 0, "runtime_env": {"env_vars": UVICORN_ENV}},
         max_ongoing_requests=256,
         health_check_period_s=5,
         logging_config=LoggingConfig(enable_access_log=settings.api_access_log),

@@ -12,8 +12,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.errors import Forbidden, Unauthorized
+from serve import sessions
+from serve.client_address import client_address, trusted
 from serve.context import Context
-from serve.tokens import Principal, decode_access_token
+from serve.tokens import AccessToken, Principal, verify_access_token
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -25,14 +27,32 @@ async def get_context(request: Request) -> Context:  # async: FastAPI runs a pla
 Ctx = Annotated[Context, Depends(get_context)]
 
 
-async def current_user(ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-                       ) -> Principal:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def current_user(ctx: Ctx, credentials: Credentials) -> Principal:
+    """The caller of a valid access token that was not revoked (one Redis round trip, `serve/sessions.py`)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing_token", "Send Authorization: Bearer <access_token>")
-    return decode_access_token(ctx.settings, credentials.credentials)
+    token = verify_access_token(ctx.settings, credentials.credentials)
+    await sessions.refuse_revoked(ctx, token)
+    return token.principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def presented_token(ctx: Ctx, credentials: Credentials) -> AccessToken | None:
+    """The access token sent along, if it is valid, for a route that works without one (logout revokes it)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        return None
+    try:
+        return verify_access_token(ctx.settings, credentials.credentials)
+    except Unauthorized:
+        return None
+
+
+PresentedToken = Annotated[AccessToken | None, Depends(presented_token)]
 
 
 async def admin_user(user: CurrentUser) -> Principal:
@@ -52,4 +72,8 @@ SellerOrAdmin = Annotated[Principal, Depends(seller_or_admin)]
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address: the peer, or X-Forwarded-For's as serve/client_address.py reads it behind a trusted
+    proxy. Every per-address limit and counter uses this one."""
+    proxies = trusted(tuple(request.app.state.ctx.settings.trusted_proxies))
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.getlist("x-forwarded-for"), proxies)

@@ -44,7 +44,8 @@ _MEANING = {400: "The request cannot be acted on as sent (bad JSON, an empty car
             403: "Signed in, but not allowed", 404: "No such resource, or not the caller's",
             409: "The request clashes with the current state (out of stock, already shipped, ...)",
             413: "The body is too large", 422: "A value is not valid", 429: "Too many attempts; see Retry-After",
-            503: "A part of the shop is restarting or unreachable; retry (with the same Idempotency-Key)"}
+            503: "A part of the shop is restarting, unreachable or too busy (`busy`); retry (with the same "
+                 "Idempotency-Key), after Retry-After when given"}
 
 
 def documented(statuses: tuple[int, ...]) -> dict[int | str, dict[str, Any]]:
@@ -78,7 +79,7 @@ def unwrap(exc: BaseException) -> BaseException:
 def domain_response(exc: E.DomainError) -> JSONResponse:
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if status == 429 and isinstance(exc.details, dict) and "retry_after" in exc.details:
+    if status in (429, 503) and isinstance(exc.details, dict) and "retry_after" in exc.details:
         headers = {"Retry-After": str(exc.details["retry_after"])}
     return error_response(status, exc.code, exc.message, exc.details, headers)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -35,18 +34,13 @@ from config.settings import SettingsError
 from domain.errors import DomainError
 from domain.passwords import check_password
 from domain.users import normalize_email
-from serve.haproxy_errors import contract_error_wrapper
-from serve.local_redis import LocalRedis, free_port
+from serve.client_address import UVICORN_ENV
+from serve.haproxy_wrapper import HAPROXY_ENV, local_haproxy_environment, port_is_free
+from serve.local_outbox import OutboxEcho
+from serve.local_redis import LocalRedis
 
 log = logging.getLogger("bazaar")
 
-# Serve's HAProxy ingress. Serve reads these when its modules are imported, in every process, so they are set
-# before `ray.init` (the local Ray's processes inherit them) and before anything imports `ray.serve`.
-HAPROXY_ENV = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
-# Behind HAProxy a stopping replica waits at least this long (default 30 s) so that an *external* load balancer
-# can deregister it. On a Ray we start ourselves, Serve's own HAProxy is the only balancer and is reconfigured by
-# Serve, so Ctrl-C need not wait 30 s; in-flight requests are still finished (graceful_shutdown_timeout_s).
-LOCAL_DRAIN_ENV = {"RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2"}
 # The plain names the operators' world uses, accepted beside their BAZAAR_ forms (which win).
 PLAIN_ENV = {"REDIS_URL": "redis_url", "RAY_ADDRESS": "ray_address"}
 WATCH_SECONDS = 2.0
@@ -77,11 +71,12 @@ def run(settings: Settings) -> None:
             check_admin(settings)
             check_port_free(settings.http_host, settings.http_port, "BAZAAR_HTTP_PORT")
             settings, local_redis = start_redis(settings, stack)
+            outbox = OutboxEcho.for_settings(settings)  # local development: reset tokens on this console
             context = start_ray(settings, stack)
             start_platform(settings, stack)
             seed(settings)
             announce(settings, context, local_redis)
-            watch(local_redis)
+            watch(local_redis, outbox)
         except BaseException as exc:
             _on_signals(_stopping)  # the unwinding below (the reverse of the start) must not be cut short
             if isinstance(exc, KeyboardInterrupt):
@@ -117,11 +112,12 @@ def start_redis(settings: Settings, stack: ExitStack) -> tuple[Settings, LocalRe
 
 
 def start_ray(settings: Settings, stack: ExitStack) -> Any:
+    os.environ.update(UVICORN_ENV)  # Serve's proxy reads it when it starts: see serve/client_address.py
     if settings.haproxy:
         os.environ.update(HAPROXY_ENV)
         if not settings.ray_address:
-            wrapper = contract_error_wrapper(settings.data_dir.absolute() / "haproxy")
-            for name, value in {**LOCAL_DRAIN_ENV, **haproxy_side_ports(), **wrapper}.items():
+            local = local_haproxy_environment(settings.data_dir.absolute() / "haproxy", settings.haproxy_admin_host)
+            for name, value in local.items():
                 os.environ.setdefault(name, value)
     quiet: dict[str, Any] = {"namespace": settings.ray_namespace, "log_to_driver": False,
                              "logging_level": logging.WARNING}
@@ -148,7 +144,7 @@ def start_ray(settings: Settings, stack: ExitStack) -> Any:
 def start_platform(settings: Settings, stack: ExitStack) -> None:
     from ray import serve
 
-    from actors.system import bootstrap, spawn_all, stop_all
+    from actors.system import spawn_all, stop_all
     from serve.app import deploy
 
     logging.getLogger("ray.serve").setLevel(logging.WARNING)  # its start-up lines; ours below say it shorter
@@ -156,17 +152,7 @@ def start_platform(settings: Settings, stack: ExitStack) -> None:
     handles = spawn_all(settings)
     log.info("actors: %d ready (%s)", sum(len(h) for h in handles.values()),
              ", ".join(f"{kind} x{len(h)}" for kind, h in handles.items()))
-    try:
-        bootstrap(settings)
-    except ray.exceptions.RayTaskError as exc:
-        cause = getattr(exc, "cause", None)
-        if not isinstance(cause, DomainError):
-            raise
-        raise SystemExit(_admin_refused(settings, cause)) from None
-    if settings.admin_email and settings.admin_password:
-        log.info("admin: %s", settings.admin_email)
-    else:
-        log.info("admin: none (set BAZAAR_ADMIN_EMAIL and BAZAAR_ADMIN_PASSWORD to create one)")
+    create_admin(settings)
     stack.callback(_step, "Serve", "Serve app stopped", serve.shutdown)
     try:
         deploy(settings)
@@ -176,6 +162,20 @@ def start_platform(settings: Settings, stack: ExitStack) -> None:
     ingress = "HAProxy" if settings.haproxy else "Serve's proxy"
     log.info("Serve: app deployed on %s:%d (%d replica(s), %s)", settings.http_host, settings.http_port,
              settings.api_replicas, ingress)
+
+
+def create_admin(settings: Settings) -> None:
+    """The admin account, on the running actors; a refusal (its email is someone else's) stops the start."""
+    from actors.system import bootstrap
+
+    try:
+        bootstrap(settings)
+    except DomainError as exc:
+        raise SystemExit(_admin_refused(settings, exc)) from None
+    if settings.admin_email and settings.admin_password:
+        log.info("admin: %s", settings.admin_email)
+    else:
+        log.info("admin: none (set BAZAAR_ADMIN_EMAIL and BAZAAR_ADMIN_PASSWORD to create one)")
 
 
 def seed(settings: Settings) -> None:
@@ -192,10 +192,13 @@ def announce(settings: Settings, context: Any, local_redis: LocalRedis | None) -
     host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
     base = f"http://{host}:{settings.http_port}"
     dashboard = getattr(context, "dashboard_url", None)
+    from serve.api import docs_enabled
+
+    docs = docs_enabled(settings)
     rows = [
         ("shop API", f"{base}/v1"),
-        ("API docs", f"{base}/docs"),
-        ("OpenAPI", f"{base}/openapi.json"),
+        ("API docs", f"{base}/docs" if docs else "off in production (BAZAAR_API_DOCS=true serves them)"),
+        ("OpenAPI", f"{base}/openapi.json" if docs else "off"),
         ("health", f"{base}/healthz  {base}/readyz"),
         ("Ray dashboard", f"http://{dashboard}{_token_hint()}" if dashboard else "not available"),
         ("Redis", local_redis.url if local_redis else redacted(settings.redis_url or "")),
@@ -205,23 +208,17 @@ def announce(settings: Settings, context: Any, local_redis: LocalRedis | None) -
     print(f"\nBazaar is running. Ctrl-C stops it.\n{lines}\n", flush=True)
 
 
-def watch(local_redis: LocalRedis | None) -> None:
-    """Stay in the foreground; stop if our own Redis dies under us (nothing could be made durable)."""
+def watch(local_redis: LocalRedis | None, outbox: OutboxEcho | None = None) -> None:
+    """Stay in the foreground, printing the outbox's password resets in local development; stop if our own Redis
+    dies under us (nothing could be made durable)."""
     while True:
         time.sleep(WATCH_SECONDS)
         if local_redis and local_redis.process and local_redis.process.poll() is not None:
             raise SystemExit(f"redis-server exited (code {local_redis.process.returncode}); "
                              f"see {local_redis.data_dir / 'redis.log'}")
-
-
-def haproxy_side_ports() -> dict[str, str]:
-    """HAProxy's stats (8404) and Prometheus (9101) listeners are fixed ports on all interfaces; when another
-    Serve's HAProxy on this machine holds one, HAProxy would not start, so take a free one instead."""
-    ports = {}
-    for name, default in (("RAY_SERVE_HAPROXY_STATS_PORT", 8404), ("RAY_SERVE_HAPROXY_METRICS_PORT", 9101)):
-        if not port_is_free("0.0.0.0", default):
-            ports[name] = str(free_port())
-    return ports
+        if outbox is not None:
+            with suppress(redis.RedisError):
+                outbox.poll()
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
@@ -243,16 +240,6 @@ def check_port_free(host: str, port: int, setting: str) -> None:
     if not port_is_free(host, port):
         raise SystemExit(f"port {port} on {host} is in use: is another Bazaar running? "
                          f"Stop it or choose another port with {setting}")
-
-
-def port_is_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is no conflict
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def redacted(url: str) -> str:

@@ -1,5 +1,6 @@
-"""Fixed-window rate limits in Redis (INCR, EXPIRE NX), shared by the routes that need one (login, registration,
-card tokenization). A counter is ephemeral bookkeeping of the HTTP layer, not actor state."""
+"""Fixed-window rate limits in Redis (INCR, EXPIRE NX), shared by the routes that need one (registration, card
+tokenization; sign-in has its backoff in serve/login_guard.py). A counter is ephemeral bookkeeping of the HTTP
+layer, not actor state."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ async def take_slot(ctx: Context, bucket: str, limit: int, window_seconds: int =
 
 
 async def give_back_slot(ctx: Context, bucket: str, window_seconds: int = WINDOW_SECONDS) -> None:
-    """An attempt that should not count (a successful login); EXPIRE NX again in case the window ended."""
+    """An attempt that should not count (a right current password); EXPIRE NX again in case the window ended."""
     pipe = ctx.redis.pipeline(transaction=True)
     pipe.decr(keys.rate_limit(bucket))
     pipe.expire(keys.rate_limit(bucket), window_seconds, nx=True)

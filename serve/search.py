@@ -7,14 +7,13 @@ replicas never sees it appear and then vanish again.
 Searching runs on the replica's search threads: tantivy releases the GIL while it matches and counts, so one
 replica serves many searches at once and its event loop stays free for HTTP. There is deliberately no separate
 search deployment: the DeploymentHandle call to one cost more CPU than the search itself (benchmarks/SEARCH.md).
-Every search is recorded as a `search.performed` event on the stream (analytics; see docs/events.md), appended
-in small batches after the answer is sent.
+Every search is recorded as a `search.performed` event on the analytics stream (serve/analytics.py: sampled, and
+never on the business event stream; see docs/events.md), appended in small batches after the answer is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,17 +21,13 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from actors.store import Event
 from config import Settings
 from domain.search import SearchRequest
 from search.index import SearchIndex
-
-log = logging.getLogger(__name__)
+from serve.analytics import AnalyticsRecorder
 
 SUGGEST_LIMIT = 10
 SEARCH_THREADS = 2  # per replica (and a replica per core): tantivy runs without the GIL, the Python around it is short
-EVENTS_FLUSH_SECONDS = 0.05  # search.performed events wait at most this long to be appended, in one round trip
-EVENTS_BUFFER_MAX = 10_000  # beyond this (Redis unreachable for long) new events are dropped, not searches
 
 
 class ProductSearch:
@@ -41,12 +36,10 @@ class ProductSearch:
         # facets are counted on the search thread too: under load the other searches keep every core busy
         self.index = SearchIndex.open(settings.search_dir, read_only=True, facet_threads=0,
                                       cache_entries=settings.search_cache_entries)
-        self.redis = redis
+        self.analytics = AnalyticsRecorder(settings, redis)
         self._threads = ThreadPoolExecutor(SEARCH_THREADS, "search")
         self._checked_at = time.monotonic()
         self._reload_lock = threading.Lock()
-        self._events: list[Event] = []
-        self._appending: asyncio.Task[None] | None = None
 
     async def search(self, request: SearchRequest) -> dict[str, Any]:
         """A page of hits with the total and the facets, and `took_ms`: the time spent here (the reload check and
@@ -86,27 +79,12 @@ class ProductSearch:
 
     # -- analytics ---------------------------------------------------------------------------------------
     def _record(self, request: SearchRequest, result: dict[str, Any]) -> None:
-        """Queue the `search.performed` event; the answer is never held back for it."""
+        """Queue the `search.performed` event (if sampled in); the answer is never held back for it."""
+        if not self.analytics.sampled():
+            return
         filters = {"category": request.category, "brands": list(request.brands), "price_min": request.price_min,
                    "price_max": request.price_max, "rating_min": request.rating_min, "in_stock": request.in_stock}
-        if len(self._events) >= EVENTS_BUFFER_MAX:
-            return
-        self._events.append(Event("search.performed", {
+        self.analytics.record("search.performed", {
             "query": request.q, "filters": {k: v for k, v in filters.items() if v not in (None, [])},
             "sort": request.sort, "page": request.page, "page_size": request.page_size, "total": result["total"],
-            "took_ms": result["took_ms"], "zero_result": result["total"] == 0}))
-        if self._appending is None or self._appending.done():
-            self._appending = asyncio.get_running_loop().create_task(self._append_soon())
-
-    async def _append_soon(self) -> None:
-        while self._events:  # also those queued while the previous batch was being appended
-            await asyncio.sleep(EVENTS_FLUSH_SECONDS)
-            events, self._events = self._events, []
-            try:
-                pipe = self.redis.pipeline(transaction=False)
-                for event in events:
-                    pipe.xadd(self.settings.events_stream, event.fields(),  # type: ignore[arg-type]
-                              maxlen=self.settings.events_maxlen, approximate=True)
-                await pipe.execute()
-            except Exception:  # analytics must never fail a search
-                log.warning("could not record %d search events", len(events), exc_info=True)
+            "took_ms": result["took_ms"], "zero_result": result["total"] == 0})

@@ -48,6 +48,10 @@ def settings(redis_server: LocalRedis, data_dir: Path) -> Settings:
         user_shards=2,
         reservation_sweep_seconds=0.2,
         register_per_minute_per_ip=100000,
+        password_reset_per_minute_per_ip=100000,  # every test calls from 127.0.0.1
+        # every test's client is 127.0.0.1: per-address sign-in failures are tried from addresses of their own
+        login_failures_per_ip_free=1_000_000,
+        payment_tokens_per_minute_per_ip=1_000_000,
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,
         coupons={"WELCOME10": {"percent_off": 10, "max_uses_per_user": 1},
@@ -74,6 +78,9 @@ def redis_client(settings: Settings) -> redis.Redis:
 def ray_session(settings: Settings) -> Iterator[None]:
     import ray
 
+    from serve.client_address import UVICORN_ENV
+
+    os.environ.update(UVICORN_ENV)  # as `make run` starts Ray: Serve's proxy leaves the peer as it is
     ray.init(address="local", num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,
              log_to_driver=False, configure_logging=False)
     yield

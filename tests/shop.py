@@ -12,8 +12,17 @@ import httpx
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_NO_FUNDS = "4000000000009995"
+CARD_CAPTURE_FAILS = "4000000000000341"  # authorized, but the sandbox refuses its capture
 
 _counter = itertools.count()
+_addresses = itertools.count(1)
+
+
+def loopback_address() -> str:
+    """A fresh address on this machine's loopback network (127.0.0.0/8, not 127.0.0.1): a client of its own, as
+    far as per-address limits can tell."""
+    n = next(_addresses)
+    return f"127.{100 + n // 65536}.{n // 256 % 256}.{n % 256}"
 
 
 @dataclass
@@ -43,6 +52,12 @@ class Shop:
 
     def __exit__(self, *exc: object) -> None:
         self.http.close()
+
+    def client_at(self, address: str, base_url: str | None = None) -> httpx.Client:
+        """An HTTP client whose connections come from `address` (a `loopback_address()`), to the shop or to
+        `base_url`."""
+        return httpx.Client(base_url=base_url or self.base_url, timeout=60,
+                            transport=httpx.HTTPTransport(local_address=address))
 
     # accounts ---------------------------------------------------------------------------------------
     def unique_email(self, prefix: str = "shopper") -> str:

@@ -14,7 +14,8 @@ from pydantic import Field
 
 from actors import reads
 from domain.catalog import CatalogUser, Product, ensure_visible, listing_seller
-from domain.catalog_index import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from domain.catalog_index import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, check_page
+from domain.search import RESULT_WINDOW
 from serve.context import Context
 from serve.deps import AdminUser, Ctx, SellerOrAdmin, current_user
 from serve.schemas import Body, Id, PathId
@@ -118,10 +119,12 @@ async def list_products(
     seller: Annotated[Id | None, Query()] = None,
     status: Annotated[Literal["draft", "active", "inactive", "archived"] | None,
                       Query(description="not active: admins, or a seller for its own listings")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, description=f"from 1; page * page_size is at most {RESULT_WINDOW}")] = 1,
     page_size: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
 ) -> dict[str, Any]:
-    """200 `{"items", "total", "page", "page_size"}`, newest first."""
+    """200 `{"items", "total", "page", "page_size"}`, newest first; 422 `invalid_page` past the first 10,000
+    results (as search)."""
+    check_page(page, page_size)  # here, so a deep page never queues in the one catalog actor
     listing: dict[str, Any] = await ctx.router.handle("catalog").list_products.remote(
         category, brand, seller, status, page, page_size, as_catalog_user(user))
     listing["items"] = await with_stock(ctx, listing["items"])

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import Field, model_validator
 
 from domain.checkout import CheckoutRequest
+from domain.orders import view_for
 from serve.deps import Ctx, CurrentUser, client_ip
 from serve.routes.users import AddressBody
 from serve.schemas import Body, Id
@@ -41,4 +42,4 @@ async def checkout(body: CheckoutBody, idempotency_key: IdempotencyKey, request:
     result = await ctx.router.owner("shoppers", user.user_id).checkout.remote(
         user.user_id, idempotency_key, CheckoutRequest(**fields), request_hash, client_ip(request))
     response.status_code = 201 if result.created else 200
-    return {"order": result.order}
+    return {"order": view_for(result.order, admin=user.is_admin)}

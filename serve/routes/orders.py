@@ -1,4 +1,8 @@
-"""The caller's orders (admins see all), cancellation, and the admin's fulfilment steps."""
+"""The caller's orders (admins see all), cancellation, and the admin's fulfilment steps.
+
+The shopper shard answers with an order's full view; what the caller is shown of it is decided here, once per
+answer, by `domain.orders.view_for` (a shopper sees only the contract's fields, an admin everything).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from fastapi import APIRouter, Query
 
 from actors import reads
 from domain.errors import NotFound
+from domain.orders import view_for
 from serve.context import Context
 from serve.deps import AdminUser, Ctx, CurrentUser
+from serve.errors import documented
 from serve.schemas import Body, PathId
 
 router = APIRouter(tags=["orders"])
@@ -27,14 +33,15 @@ class StatusChange(Body):
     note: str | None = None
 
 
-async def _orders(ctx: Context, user_id: str | None, page: int, page_size: int) -> dict[str, Any]:
+async def _orders(ctx: Context, user_id: str | None, page: int, page_size: int, admin: bool) -> dict[str, Any]:
     orders, total = await reads.orders_page(ctx, user_id, page, page_size)
-    return {"items": [order.view() for order in orders], "total": total, "page": page, "page_size": page_size}
+    return {"items": [view_for(order.view(), admin=admin) for order in orders], "total": total, "page": page,
+            "page_size": page_size}
 
 
 @router.get("/v1/orders")
 async def list_orders(ctx: Ctx, user: CurrentUser, page: Page = 1, page_size: PageSize = 20) -> dict[str, Any]:
-    return await _orders(ctx, user.user_id, page, page_size)
+    return await _orders(ctx, user.user_id, page, page_size, user.is_admin)
 
 
 @router.get("/v1/orders/{order_id}")
@@ -42,7 +49,7 @@ async def get_order(order_id: PathId, ctx: Ctx, user: CurrentUser) -> dict[str, 
     order = await reads.order(ctx, order_id)
     if order is None or (order.user_id != user.user_id and not user.is_admin):
         raise NotFound("order_not_found", "No such order", {"order_id": order_id})
-    return {"order": order.view()}
+    return {"order": view_for(order.view(), admin=user.is_admin)}
 
 
 @router.post("/v1/orders/{order_id}/cancel")
@@ -50,16 +57,18 @@ async def cancel_order(order_id: PathId, ctx: Ctx, user: CurrentUser, body: Canc
                        ) -> dict[str, Any]:
     owner = None if user.is_admin else user.user_id
     order = await ctx.router.owner("shoppers", order_id).cancel.remote(order_id, owner, body.reason if body else None)
-    return {"order": order}
+    return {"order": view_for(order, admin=user.is_admin)}
 
 
 @router.get("/v1/admin/orders")
 async def all_orders(ctx: Ctx, admin: AdminUser, page: Page = 1, page_size: PageSize = 20) -> dict[str, Any]:
-    return await _orders(ctx, None, page, page_size)
+    return await _orders(ctx, None, page, page_size, True)
 
 
-@router.post("/v1/admin/orders/{order_id}/status")
+@router.post("/v1/admin/orders/{order_id}/status", responses=documented((402,)))
 async def change_status(order_id: PathId, body: StatusChange, ctx: Ctx, admin: AdminUser) -> dict[str, Any]:
+    """200 `{"order"}`; shipping captures the payment first: 402 `capture_failed` when the gateway refuses it (the
+    order stays as it was, its stock on the shelf)."""
     order = await ctx.router.owner("shoppers", order_id).advance.remote(
         order_id, body.status, body.tracking_number, body.note)
     return {"order": order}

@@ -150,6 +150,14 @@ def test_pages_are_newest_first_and_never_repeat_or_skip_a_product(shop: Shop) -
     assert listing(shop, category=category["id"], page=4, page_size=3)["items"] == []
 
 
+def test_listing_pages_stop_at_the_first_ten_thousand_results_as_search_does(shop: Shop) -> None:
+    assert listing(shop, page=500, page_size=20)["page"] == 500  # the 10,000th result is still served
+    for page, page_size in ((501, 20), (10_001, 1), (10**12, 100)):
+        error = assert_error(shop.http.get("/v1/products", params={"page": page, "page_size": page_size}), 422,
+                             "invalid_page")
+        assert error["details"]["max_results"] == 10_000
+
+
 def test_a_patch_reprices_and_adds_a_variant_with_its_own_stock(shop: Shop) -> None:
     product = shop.product(stock=5, price=5000)
     url, vid = f"/v1/products/{product['id']}", product["variants"][0]["id"]

@@ -1,6 +1,6 @@
 """Shoppers search the shop over HTTP: a new listing is found within two seconds, price and stock changes move it
 between filters, facets and completions come with it, bad input is refused quickly in the error shape, and every
-search is recorded on the event stream.
+search is recorded on the analytics stream (never on the business event stream).
 
 Each test lists products under words and brands of its own, so other tests' products never match."""
 
@@ -156,21 +156,30 @@ def test_query_syntax_in_the_search_box_is_just_text(shop: Shop) -> None:
         assert search(shop, q=q)["page"] == 1
 
 
-def test_every_search_is_recorded_on_the_event_stream(shop: Shop, settings: Settings,
-                                                      redis_client: redis.Redis) -> None:
+def test_every_search_is_recorded_on_the_analytics_stream_not_the_business_one(
+        shop: Shop, settings: Settings, redis_client: redis.Redis) -> None:
     word = unique("nothingmatches")
+    business_before = redis_client.xlen(settings.events_stream)
+    last_business = redis_client.xrevrange(settings.events_stream, count=1)  # type: ignore[union-attr]
     result = search(shop, q=word, in_stock="true", sort="newest")
     assert result["total"] == 0
+    for n in range(20):  # a small flood
+        search(shop, q=f"{word} {n}")
 
-    def recorded() -> dict[str, Any] | None:
-        for _, fields in redis_client.xrevrange(settings.events_stream, count=200):  # type: ignore[union-attr]
-            if fields["type"] == "search.performed" and json.loads(fields["data"])["query"] == word:
-                return json.loads(fields["data"])  # type: ignore[no-any-return]
-        return None
+    def recorded() -> list[dict[str, Any]]:
+        return [json.loads(fields["data"]) for _, fields in
+                redis_client.xrevrange(settings.analytics_stream, count=500)  # type: ignore[union-attr]
+                if fields["type"] == "search.performed" and json.loads(fields["data"])["query"].startswith(word)]
 
     started = time.monotonic()
-    while (event := recorded()) is None:
-        assert time.monotonic() - started < DEADLINE, "no search.performed event"
+    while len(events := recorded()) < 21:
+        assert time.monotonic() - started < DEADLINE, f"{len(events)} of 21 search.performed events"
         time.sleep(0.05)
+    event = next(e for e in events if e["query"] == word)
     assert event["filters"] == {"in_stock": True} and event["sort"] == "newest"
     assert event["total"] == 0 and event["zero_result"] is True and event["took_ms"] >= 0
+
+    since = last_business[0][0] if last_business else "-"
+    added = redis_client.xrange(settings.events_stream, min=since)  # type: ignore[union-attr]
+    assert [f["type"] for i, f in added if i != since and f["type"] == "search.performed"] == []
+    assert redis_client.xlen(settings.events_stream) == business_before

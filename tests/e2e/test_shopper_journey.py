@@ -3,13 +3,16 @@ order history, cancellation; and the admin's fulfilment."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
 import redis
+import redis.asyncio as aioredis
 
+from actors.payments import SandboxGateway
 from config import Settings
-from tests.shop import CARD_DECLINED, CARD_NO_FUNDS, Shop, assert_error
+from tests.shop import CARD_CAPTURE_FAILS, CARD_DECLINED, CARD_NO_FUNDS, Shop, assert_error
 
 
 def test_a_shopper_browses_fills_a_cart_checks_out_and_sees_the_order(shop: Shop) -> None:
@@ -84,10 +87,32 @@ def test_cancelling_gives_the_stock_back_and_voids_the_payment(shop: Shop) -> No
     r = shop.http.post(f"/v1/orders/{order['id']}/cancel", headers=shopper.headers)
     assert r.status_code == 200, r.text
     cancelled = r.json()["order"]
-    assert cancelled["status"] == "cancelled" and cancelled["payment_status"] == "refunded"
+    assert cancelled["status"] == "cancelled" and cancelled["payment_status"] == "voided", "no money was taken"
     assert [h["status"] for h in cancelled["history"]] == ["confirmed", "cancelled"]
     assert shop.stock(product["variants"][0]["id"])["available"] == 4
     assert_error(shop.http.post(f"/v1/orders/{order['id']}/cancel", headers=shopper.headers), 409)
+    seen = shop.http.get(f"/v1/orders/{order['id']}", headers=shopper.headers).json()["order"]
+    assert seen["payment_status"] == "voided"
+
+
+def test_cancelling_after_the_money_was_captured_refunds_it(shop: Shop, settings: Settings) -> None:
+    product = shop.product(stock=2)
+    shopper = shop.register()
+    shop.add_to_cart(shopper, product)
+    order = shop.checkout(shopper, shop.checkout_body(shopper)).json()["order"]
+    payment_id = shop.http.get(f"/v1/orders/{order['id']}", headers=shop.admin.headers).json()["order"]["payment_id"]
+
+    async def capture() -> None:  # as a shipment whose stock could not leave yet would have, at the gateway
+        client = aioredis.Redis.from_url(settings.redis_url or "", decode_responses=True)
+        try:
+            await SandboxGateway(client, settings).capture(payment_id, None, f"{order['id']}:capture")
+        finally:
+            await client.aclose()
+
+    asyncio.run(capture())
+    cancelled = shop.http.post(f"/v1/orders/{order['id']}/cancel", headers=shopper.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["order"]["payment_status"] == "refunded"
 
 
 def test_the_admin_fulfils_an_order_and_a_shipped_order_cannot_be_cancelled(shop: Shop) -> None:
@@ -106,6 +131,29 @@ def test_the_admin_fulfils_an_order_and_a_shipped_order_cannot_be_cancelled(shop
     assert (stock["on_hand"], stock["available"]) == (1, 1)
     assert_error(shop.http.post(f"/v1/orders/{order['id']}/cancel", headers=shopper.headers), 409, "already_shipped")
     assert_error(shop.http.post(status, json={"status": "packed"}, headers=shopper.headers), 403)
+
+
+def test_an_order_whose_capture_is_refused_does_not_ship_and_keeps_its_stock(shop: Shop) -> None:
+    product = shop.product(stock=3)
+    variant_id = product["variants"][0]["id"]
+    shopper = shop.register()
+    shop.add_to_cart(shopper, product, quantity=2)
+    order = shop.checkout(shopper, shop.checkout_body(shopper, CARD_CAPTURE_FAILS)).json()["order"]
+    assert order["payment_status"] == "authorized"
+    status = f"/v1/admin/orders/{order['id']}/status"
+    assert shop.http.post(status, json={"status": "packed"}, headers=shop.admin.headers).status_code == 200
+    before = shop.stock(variant_id)
+
+    refused = shop.http.post(status, json={"status": "shipped", "tracking_number": "1Z000"},
+                             headers=shop.admin.headers)
+    assert_error(refused, 402, "capture_failed")
+    after = shop.http.get(f"/v1/orders/{order['id']}", headers=shop.admin.headers).json()["order"]
+    assert (after["status"], after["payment_status"], after["tracking_number"]) == ("packed", "authorized", None)
+    assert shop.stock(variant_id) == before and before["on_hand"] == 3, "the stock stays on the shelf"
+
+    cancelled = shop.http.post(f"/v1/orders/{order['id']}/cancel", headers=shopper.headers).json()["order"]
+    assert (cancelled["status"], cancelled["payment_status"]) == ("cancelled", "voided")
+    assert shop.stock(variant_id)["available"] == 3
 
 
 def test_nobody_sees_or_cancels_another_shoppers_order(shop: Shop) -> None:

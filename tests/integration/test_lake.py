@@ -287,6 +287,7 @@ def test_a_killed_exporter_process_loses_and_duplicates_nothing(shop_settings: S
     environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2]),
                    "BAZAAR_REDIS_URL": shop_settings.redis_url or "", "BAZAAR_DATA_DIR": str(shop_settings.data_dir),
                    "BAZAAR_EVENTS_STREAM": shop_settings.events_stream, "BAZAAR_LAKE_DIR": shop_settings.lake_dir,
+                   "BAZAAR_ANALYTICS_STREAM": f"{shop_settings.events_stream}-analytics",
                    "BAZAAR_LAKE_BATCH_MAX": "300", "BAZAAR_LAKE_FLUSH_SECONDS": "0.05",
                    "BAZAAR_JWT_SECRET": "test-secret-not-for-production-0123456789"}
     command = [sys.executable, "-m", "lake.exporter", "--quiet"]

@@ -82,10 +82,12 @@ def test_pages_are_newest_first_and_never_repeat_or_skip_a_product(others: int) 
 
 
 def test_page_and_page_size_are_bounded() -> None:
-    for bad in ({"page": 0}, {"page_size": 0}, {"page_size": 101}):
+    for bad in ({"page": 0}, {"page_size": 0}, {"page_size": 101}, {"page": 101, "page_size": 100},
+                {"page": 10_001, "page_size": 1}):
         with pytest.raises(Invalid):
             ProductQuery(**bad)  # type: ignore[arg-type]
     assert ProductQuery(page_size=100).page_size == 100
+    assert ProductQuery(page=100, page_size=100).page == 100  # the 10,000th result is the last one served
 
 
 def test_the_demo_catalog_is_deterministic_and_every_listing_is_valid() -> None:

@@ -21,7 +21,7 @@ CONTRACT = Path(__file__).parents[2] / "docs" / "events.md"
 NOT_FIELDS = {"category", "brands", "price_min", "price_max", "rating_min", "in_stock",
               "customer", "admin", "rating", "review_count", "out_of_stock", "invalid_payment_token",
               "card_declined", "insufficient_funds", "expired_card", "total_above_decline_limit",
-              "user_declines_at_limit", "paid", "payment_declined"}
+              "user_declines_at_limit", "paid", "payment_declined", "voided", "refunded", "change", "reset"}
 NAMED = re.compile(r"`([a-z_][a-z0-9_]*)(?::[^`]*)?`")  # `total`, or `role: "admin"`
 
 
@@ -141,4 +141,4 @@ def test_the_lake_is_under_the_data_dir_unless_a_folder_or_an_object_store_url_i
     assert Settings(data_dir=tmp_path).lake_dir == str(tmp_path.absolute() / "lake")
     assert Settings(lake_dir="s3://bucket/lake").lake_dir == "s3://bucket/lake"
     assert Settings(lake_dir="relative/lake").lake_dir == str(Path("relative/lake").absolute())
-    assert Settings(events_stream="bz:e").lake_streams == ["bz:e"]
+    assert Settings(events_stream="bz:e", analytics_stream="bz:a").lake_streams == ["bz:e", "bz:a"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import Conflict, Invalid
-from domain.orders import CANCELLABLE, NEXT, Order
+from domain.orders import CANCELLABLE, NEXT, Order, customer_view, view_for
 
 
 def placed(held: bool = False) -> Order:
@@ -69,3 +69,16 @@ def test_the_public_view_hides_bookkeeping_and_round_trips() -> None:
     view = order.view()
     assert "reservations" not in view and "seller_id" not in view["items"][0]
     assert Order.from_dict(order.to_dict()) == order
+
+
+def test_a_customer_sees_the_contracts_fields_only_and_an_admin_everything() -> None:
+    order = placed()
+    order.coupon_code = "FLAT5"
+    order.move_to("packed", "t1", note="manual fraud review passed")
+    full = order.view()
+    seen = customer_view(full)
+    assert "payment_id" not in seen and "reservations" not in seen and seen["coupon_code"] == "FLAT5"
+    assert set(seen["items"][0]) == {"product_id", "variant_id", "name", "sku", "quantity", "price", "total_price"}
+    assert seen["history"] == [{"status": "confirmed", "at": order.created_at}, {"status": "packed", "at": "t1"}]
+    assert view_for(full, admin=True)["payment_id"] == "pay_1" and full["history"][-1]["note"]
+    assert view_for(full, admin=False) == seen

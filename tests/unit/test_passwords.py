@@ -1,11 +1,16 @@
-"""The password policy and argon2id hashing, without Ray or Redis."""
+"""The password policy, argon2id hashing and the cap on concurrent hashes, without Ray or Redis."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+
 import pytest
 
-from domain.errors import Invalid
-from domain.passwords import Passwords, check_password
+from domain.errors import Invalid, Unavailable
+from domain.passwords import HashGate, Passwords, check_password
 
 FAST = Passwords(time_cost=1, memory_kib=8192, parallelism=1)
 
@@ -50,3 +55,73 @@ def test_a_hash_made_with_older_costs_needs_rehashing() -> None:
     assert stronger.needs_rehash(old)
     assert not FAST.needs_rehash(old)
     assert stronger.verify(old, "Correct-horse-42")  # the old hash still logs in; it is then upgraded
+
+
+# -- the cap on concurrent hashes -----------------------------------------------------------------------------
+async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.005)
+
+
+def _held(release: threading.Event) -> Callable[[int], int]:
+    def hash_stand_in(n: int) -> int:  # a hash that takes as long as the test says
+        release.wait(10)
+        return n
+
+    return hash_stand_in
+
+
+def test_no_more_hashes_run_at_once_than_the_cap_and_the_rest_wait_their_turn() -> None:
+    async def story() -> None:
+        gate, release = HashGate(limit=2, max_waiting=10), threading.Event()
+        calls = [asyncio.create_task(gate.run(_held(release), n)) for n in range(8)]
+        await _until(lambda: gate.running == 2 and gate.waiting == 6)
+        release.set()
+        assert await asyncio.gather(*calls) == list(range(8))
+        assert (gate.peak, gate.running, gate.waiting) == (2, 0, 0)
+
+    asyncio.run(story())
+
+
+def test_past_the_waiting_room_a_hash_is_refused_as_busy_with_a_retry_after() -> None:
+    async def story() -> None:
+        gate, release = HashGate(limit=1, max_waiting=2), threading.Event()
+        admitted = [asyncio.create_task(gate.run(_held(release), n)) for n in range(3)]
+        await _until(lambda: gate.running == 1 and gate.waiting == 2)
+        with pytest.raises(Unavailable) as refused:
+            await gate.run(_held(release), 99)
+        assert refused.value.code == "busy" and refused.value.details == {"retry_after": 1}
+        release.set()
+        assert await asyncio.gather(*admitted) == [0, 1, 2]
+        assert await gate.run(_held(release), 3) == 3  # room again once they are done
+
+    asyncio.run(story())
+
+
+def test_a_caller_that_stops_waiting_does_not_free_the_slot_of_a_hash_still_running() -> None:
+    async def story() -> None:
+        gate, release = HashGate(limit=1, max_waiting=0), threading.Event()
+        abandoned = asyncio.create_task(gate.run(_held(release), 1))
+        await _until(lambda: gate.running == 1)
+        abandoned.cancel()
+        with pytest.raises(Unavailable):  # its thread still hashes: no second one beside it
+            await gate.run(_held(release), 2)
+        release.set()
+        await _until(lambda: gate.running == 0 and gate.waiting == 0)
+        assert await gate.run(_held(release), 3) == 3
+        assert gate.peak == 1
+
+    asyncio.run(story())
+
+
+def test_hashing_and_verifying_through_the_gate() -> None:
+    async def story() -> None:
+        passwords = Passwords(time_cost=1, memory_kib=8192, parallelism=1, gate=HashGate(1, 8))
+        hashes = await asyncio.gather(*(passwords.hash_async(f"Correct-horse-{n}") for n in range(4)))
+        assert await passwords.verify_async(hashes[2], "Correct-horse-2")
+        assert not await passwords.verify_async(hashes[2], "Correct-horse-3")
+        assert passwords.gate.peak == 1
+
+    asyncio.run(story())

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.errors import Conflict, Invalid, NotFound
+from domain.errors import Conflict, Invalid, NotFound, PaymentDeclined
 from domain.ids import is_id
-from domain.payments import APPROVE, CardToken, Payment, PaymentBook, sandbox_outcome
+from domain.payments import APPROVE, CAPTURE_FAILS, CardToken, Payment, PaymentBook, sandbox_outcome
 
 NOW = datetime(2030, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -26,6 +26,19 @@ def test_the_sandbox_test_cards_decide_the_outcome() -> None:
     assert sandbox_outcome("4000000000000002") == "card_declined"
     assert sandbox_outcome("4000000000009995") == "insufficient_funds"
     assert sandbox_outcome("5555555555554444") == APPROVE
+    assert sandbox_outcome("4000000000000341") == CAPTURE_FAILS
+
+
+def test_the_capture_fails_card_is_authorized_but_its_capture_refused_changing_nothing() -> None:
+    book = PaymentBook()
+    result = book.authorize(token(CAPTURE_FAILS), 2_000, "USD", "k", "chk_1", NOW).result
+    assert result["status"] == "authorized"
+    before = book.get(result["id"]).to_dict()
+    with pytest.raises(PaymentDeclined) as caught:
+        book.capture(result["id"], None, "cap", NOW)
+    assert caught.value.code == "capture_failed"
+    assert book.get(result["id"]).to_dict() == before and "capture:cap" not in book.records
+    assert book.void(result["id"], "v", NOW).result["status"] == "voided"
 
 
 def test_an_approved_card_is_authorized_with_an_event() -> None:

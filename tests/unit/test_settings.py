@@ -1,0 +1,57 @@
+"""Settings refuse what would be unsafe to run with, and keep the local JWT secret private. No Ray, no Redis."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from config import load_settings
+from config.settings import PRODUCTION_SECRET_MIN_BYTES, SettingsError
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_production_refuses_a_short_jwt_secret_and_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(env="production", data_dir=tmp_path, jwt_secret="s" * (PRODUCTION_SECRET_MIN_BYTES - 1))
+    assert "BAZAAR_JWT_SECRET" in str(refused.value.code) and "32 bytes" in str(refused.value.code)
+
+
+def test_production_accepts_a_long_enough_secret_and_development_any(tmp_path: Path) -> None:
+    strong = load_settings(env="production", data_dir=tmp_path, jwt_secret="s" * PRODUCTION_SECRET_MIN_BYTES)
+    assert strong.jwt_key() == "s" * PRODUCTION_SECRET_MIN_BYTES
+    assert load_settings(env="local", data_dir=tmp_path, jwt_secret="short").jwt_key() == "short"
+
+
+def test_production_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(env="production", data_dir=tmp_path)
+    assert "BAZAAR_JWT_SECRET must be set" in str(refused.value.code)
+    assert "BAZAAR_: " not in str(refused.value.code)  # a rule across fields names its variables itself
+    assert not (tmp_path / "secrets").exists()
+
+
+def test_the_local_secret_is_made_private_and_kept(tmp_path: Path) -> None:
+    first = load_settings(env="local", data_dir=tmp_path)
+    secret_file = tmp_path / "secrets" / "jwt_secret"
+    assert mode(secret_file) == 0o600 and mode(secret_file.parent) == 0o700
+    assert len(first.jwt_key()) >= PRODUCTION_SECRET_MIN_BYTES
+    assert load_settings(env="local", data_dir=tmp_path).jwt_key() == first.jwt_key()
+    assert [p.name for p in secret_file.parent.iterdir()] == ["jwt_secret"]  # no draft left behind
+
+
+def test_a_secrets_folder_made_with_a_loose_mode_is_closed(tmp_path: Path) -> None:
+    (tmp_path / "secrets").mkdir(mode=0o755)
+    load_settings(env="local", data_dir=tmp_path)
+    assert mode(tmp_path / "secrets") == 0o700
+
+
+def test_an_empty_secret_file_is_refused_rather_than_signing_with_nothing(tmp_path: Path) -> None:
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "jwt_secret").write_text("\n")
+    with pytest.raises(SettingsError, match="is empty"):
+        load_settings(env="local", data_dir=tmp_path)

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 N ?= 1000000
 
-.PHONY: install run test lint unit bench bench-deps bench-search catalog search-index audit chaos clean system-deps
+.PHONY: install run test lint unit bench bench-deps bench-search catalog search-index audit chaos clean system-deps export
 
 install: system-deps $(STAMP)
 
@@ -66,6 +66,11 @@ chaos: install
 
 search-index: install
 	$(BIN)/python -m pipelines.search_index rebuild
+
+# every event the streams hold now into the lake (Parquet under <data dir>/lake, or BAZAAR_LAKE_DIR), exactly once;
+# to keep following the streams: .venv/bin/python -m lake.exporter
+export: install
+	$(BIN)/python -m lake.exporter --once $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

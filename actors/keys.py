@@ -142,3 +142,6 @@ def payment_idempotency(scoped_key: str) -> str:
 
 
 SYSTEM = f"{PREFIX}:system"  # hash: seeded, schema version
+
+
+LAKE_EXPORTER = f"{PREFIX}:lake:exporter"  # the lease of the one running lake exporter (lake/streams.py)

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     reservation_sweep_seconds: float = Field(default=1.0, gt=0)
     group_commit_max_batch: int = Field(default=64, ge=1, le=10000)
     events_stream: str = "bz:events"
-    events_maxlen: int = Field(default=1_000_000, ge=1000)
+    events_maxlen: int = Field(default=10_000_000, ge=1000)  # a safety cap: the lake exporter trims (docs/events.md)
 
     jwt_secret: SecretStr | None = None
     jwt_access_ttl_seconds: int = Field(default=900, ge=30, le=86400)
@@ -147,6 +147,11 @@ class Settings(BaseSettings):
     haproxy_admin_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-]+$")
     api_docs: bool | None = None  # /docs, /redoc and /openapi.json; None: on, except with env=production
 
+    # the event lake (lake/, docs/events.md "The lake"): a folder, or an object-store URL such as s3://bucket/lake
+    lake_dir: str = ""  # default: <data_dir>/lake
+    lake_batch_max: int = Field(default=50_000, ge=1, le=1_000_000)  # events of a stream written as one batch at most
+    lake_flush_seconds: float = Field(default=30, gt=0)  # following the streams, what was read is written this often
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -180,6 +185,14 @@ class Settings(BaseSettings):
         return secret
 
     @model_validator(mode="after")
+    def _lake_dir_under_data_dir(self) -> Settings:
+        if not self.lake_dir:
+            self.lake_dir = str((self.data_dir / "lake").absolute())
+        elif "://" not in self.lake_dir:
+            self.lake_dir = str(Path(self.lake_dir).absolute())
+        return self
+
+    @model_validator(mode="after")
     def _secrets_outside_local(self) -> Settings:
         if self.env == "production" and self.jwt_secret is None:
             raise ValueError("BAZAAR_JWT_SECRET must be set when BAZAAR_ENV=production")
@@ -194,6 +207,12 @@ class Settings(BaseSettings):
     @property
     def redis_dir(self) -> Path:
         return self.data_dir / "redis"
+
+    @property
+    def lake_streams(self) -> list[str]:
+        """The streams the lake exporter follows: the event stream, and the analytics stream where there is one."""
+        analytics: str | None = getattr(self, "analytics_stream", None)
+        return [self.events_stream, *([analytics] if analytics else [])]
 
     def jwt_key(self) -> str:
         assert self.jwt_secret is not None, "load_settings() provides a secret"

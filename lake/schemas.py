@@ -1,0 +1,123 @@
+"""One Parquet schema per event type, from the contract in docs/events.md.
+
+Every file has the common columns (`COMMON`), then one typed column per `data` field the contract lists for its
+type, then `extra`: a JSON object of whatever `data` held beyond those fields (fields added since, or a value
+whose type did not fit its column), null when there was nothing more. So nothing an event carried is lost, and a
+new field is queryable from `extra` until it earns a column here. A type the contract does not list gets the
+common columns and its whole `data` in `extra`.
+
+A field name has one column type in every event type that carries it (`FIELD_TYPES`), so a schema is a list of
+names.
+`tests/unit/test_lake_schemas.py` checks these lists against the tables of docs/events.md.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+STRING, INT, FLOAT, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
+NAMES = pa.list_(pa.string())
+LINES = pa.map_(pa.string(), pa.int64())  # {variant_id: quantity}
+ORDER_ITEM = pa.struct([("variant_id", STRING), ("quantity", INT), ("price", INT), ("seller_id", STRING)])
+ITEMS = pa.list_(ORDER_ITEM)
+JSON = pa.string()  # an object whose keys vary (search filters): kept as compact JSON text
+
+COMMON = pa.schema([
+    ("event_id", STRING),  # the event's `id` (evt_...)
+    ("type", STRING),
+    ("event_at", pa.timestamp("ms", tz="UTC")),  # the event's `at` (`at` is a keyword in DuckDB)
+    ("stream", STRING),  # the Redis stream it was read from
+    ("stream_id", STRING),  # its entry id there (ms-seq): the lake's offset
+])
+EXTRA = pa.field("extra", JSON)
+
+FIELD_TYPES: dict[str, pa.DataType] = {
+    # ids
+    "variant_id": STRING, "product_id": STRING, "category_id": STRING, "parent_id": STRING, "seller_id": STRING,
+    "user_id": STRING, "order_id": STRING, "saga_id": STRING, "reservation_id": STRING, "payment_id": STRING,
+    "refund_id": STRING, "address_id": STRING, "reference": STRING, "coupon_code": STRING,
+    "order_number": STRING, "tracking_number": STRING,
+    # inventory
+    "shard": INT, "on_hand": INT, "available": INT, "delta": INT, "threshold": INT, "reorder_point": INT,
+    "quantity": INT, "lines": LINES, "expires_at": FLOAT,
+    # catalog
+    "name": STRING, "slug": STRING, "brand": STRING, "status": STRING, "variant_ids": NAMES, "fields": NAMES,
+    "added_variant_ids": NAMES, "from": STRING, "to": STRING, "products": INT,
+    # money
+    "currency": STRING, "price": INT, "sale_price": INT, "old_price": INT, "old_sale_price": INT, "total": INT,
+    "amount": INT, "captured": INT, "refunded": INT, "refund_amount": INT,
+    # search
+    "query": STRING, "filters": JSON, "sort": STRING, "page": INT, "page_size": INT, "took_ms": FLOAT,
+    "zero_result": BOOL,
+    # people, checkout, orders, payments
+    "email": STRING, "role": STRING, "reason": STRING, "fraud_reasons": NAMES, "held_for_review": BOOL,
+    "uses": INT, "payment_status": STRING, "items": ITEMS, "last4": STRING,
+    "decline_code": STRING,
+}
+
+_INVENTORY = ("shard",)
+_RESERVATION = (*_INVENTORY, "reservation_id", "lines")
+_CART = ("user_id",)
+_ORDER = ("order_id", "user_id", "status", "payment_status")
+_PAYMENT = ("payment_id", "reference", "status", "amount", "currency", "captured", "refunded")
+_MOVED_ON = (*_ORDER, "tracking_number")
+
+EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "inventory.created": (*_INVENTORY, "variant_id", "on_hand"),
+    "inventory.adjusted": (*_INVENTORY, "variant_id", "delta", "reason", "on_hand", "available"),
+    "inventory.reserved": (*_RESERVATION, "expires_at"),
+    "inventory.committed": _RESERVATION,
+    "inventory.released": _RESERVATION,
+    "inventory.expired": _RESERVATION,
+    "inventory.shipped": _RESERVATION,
+    "inventory.low_stock": (*_INVENTORY, "variant_id", "available", "threshold", "reorder_point"),
+    "category.created": ("category_id", "name", "slug", "parent_id"),
+    "product.created": ("product_id", "seller_id", "category_id", "brand", "status", "variant_ids"),
+    "product.updated": ("product_id", "seller_id", "fields", "added_variant_ids"),
+    "product.price_changed": ("product_id", "variant_id", "currency", "old_price", "old_sale_price", "price",
+                              "sale_price"),
+    "product.status_changed": ("product_id", "seller_id", "from", "to"),
+    "catalog.seeded": ("products",),
+    "search.performed": ("query", "filters", "sort", "page", "page_size", "total", "took_ms", "zero_result"),
+    "cart.item_added": (*_CART, "product_id", "variant_id", "quantity"),
+    "cart.item_updated": (*_CART, "variant_id", "quantity"),
+    "cart.item_removed": (*_CART, "variant_id"),
+    "cart.checked_out": (*_CART, "order_id"),
+    "user.registered": ("user_id", "email", "role"),
+    "user.updated": ("user_id", "fields", "role"),
+    "user.password_rehashed": ("user_id",),
+    "user.password_changed": ("user_id", "reason"),
+    "address.added": ("user_id", "address_id"),
+    "address.updated": ("user_id", "address_id"),
+    "address.deleted": ("user_id", "address_id"),
+    "seller.applied": ("user_id", "seller_id"),
+    "seller.approved": ("user_id", "seller_id"),
+    "checkout.started": ("saga_id", "user_id", "order_id", "total", "held_for_review"),
+    "checkout.completed": ("saga_id", "user_id", "order_id"),
+    "checkout.failed": ("saga_id", "user_id", "order_id", "reason", "fraud_reasons"),
+    "coupon.claimed": ("coupon_code", "saga_id", "order_id", "user_id", "uses"),
+    "coupon.released": ("coupon_code", "saga_id", "uses"),
+    "order.created": (*_ORDER, "order_number", "total", "currency", "items"),
+    "order.cancelled": (*_ORDER, "reason"),
+    "order.confirmed": _MOVED_ON,
+    "order.packed": _MOVED_ON,
+    "order.shipped": _MOVED_ON,
+    "order.delivered": _MOVED_ON,
+    "payment.authorized": (*_PAYMENT, "brand", "last4"),
+    "payment.declined": (*_PAYMENT, "decline_code"),
+    "payment.captured": _PAYMENT,
+    "payment.voided": _PAYMENT,
+    "payment.refunded": (*_PAYMENT, "refund_id", "refund_amount"),
+}
+
+JSON_FIELDS = frozenset({"filters"})  # stored as JSON text (see JSON)
+
+
+def data_fields(event_type: str) -> tuple[str, ...]:
+    """The typed `data` columns of a type, in order (none for a type the contract does not list)."""
+    return EVENT_FIELDS.get(event_type, ())
+
+
+def schema_for(event_type: str) -> pa.Schema:
+    """The Parquet schema of one event type's files."""
+    return pa.schema([*COMMON, *(pa.field(name, FIELD_TYPES[name]) for name in data_fields(event_type)), EXTRA])

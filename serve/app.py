@@ -29,7 +29,7 @@ def build_app(settings: Settings) -> Any:
         """The HTTP ingress; all routes live on the FastAPI app built per replica (product search too, over the
         replica's own read-only view of the search index: serve/search.py)."""
 
-    return BazaarAPI.bind()
+    return BazaarAPI.bind()  # type: ignore[attr-defined]  # added by @serve.deployment
 
 
 def deploy(settings: Settings) -> None:

@@ -21,7 +21,8 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 async def get_context(request: Request) -> Context:  # async: FastAPI runs a plain def on a thread
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: Context = request.app.state.ctx
+    return ctx
 
 
 Ctx = Annotated[Context, Depends(get_context)]

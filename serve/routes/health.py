@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import cast
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -20,7 +22,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=None)
 async def readyz(ctx: Ctx) -> JSONResponse | dict[str, object]:
     try:
-        await asyncio.wait_for(ctx.redis.ping(), timeout=2)
+        await asyncio.wait_for(cast(Awaitable[bool], ctx.redis.ping()), timeout=2)  # redis-py types it sync-or-async
         calls = [h.ready.remote() for kind in SHARD_COUNTS for h in ctx.router.all(kind)]
         await asyncio.wait_for(asyncio.gather(*calls), timeout=5)
     except Exception as exc:

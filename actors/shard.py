@@ -55,6 +55,10 @@ class ShardActor:
         self._wakeup: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
         self._stale = False  # a write failed: memory must be reloaded from Redis before the next batch
+        # Held while memory is reloaded (in a worker thread) and while a batch is applied to memory: a reload asked
+        # for by a reader (`fresh`) must never finish after a batch was applied and written, or it would put back
+        # what Redis had before that batch, and memory would lack an acknowledged change.
+        self._memory = asyncio.Lock()
         self.batches = 0
         self.commands = 0
         self._load_when_redis_answers()
@@ -103,15 +107,17 @@ class ShardActor:
                 continue
             limit = self.settings.group_commit_max_batch
             batch, self._pending = self._pending[:limit], self._pending[limit:]
-            if self._stale and not await self._try_reload():  # Redis is still away: memory cannot be trusted
-                self._answer([(future, False, None) for _, future in batch], unavailable())
-                continue
-            changes, outcomes = self._apply(batch)
+            async with self._memory:
+                if self._stale and not await self._reload_now():  # Redis is still away: memory cannot be trusted
+                    self._answer([(future, False, None) for _, future in batch], unavailable())
+                    continue
+                changes, outcomes = self._apply(batch)
             if writing is not None:
                 durable = await writing
                 writing = None
                 if not durable:  # applied on state that was never written: fail it and start again from Redis
                     self._answer(outcomes, unavailable())
+                    self._stale = True  # even if a reader reloaded meanwhile: this batch was applied after that
                     await self._try_reload()
                     continue
             writing = asyncio.get_running_loop().create_task(self._write(changes, outcomes, len(batch)))
@@ -178,8 +184,14 @@ class ShardActor:
             raise unavailable()
 
     async def _try_reload(self) -> bool:
-        """Memory from Redis again after a failed write; False (and still stale) while Redis does not answer."""
-        self._stale = True
+        """Memory from Redis again after a failed write; False (and still stale) while Redis does not answer.
+        One reload at a time, never while a batch is applied; one that waited finds memory already fresh."""
+        async with self._memory:
+            return await self._reload_now()
+
+    async def _reload_now(self) -> bool:
+        if not self._stale:
+            return True
         try:
             await asyncio.to_thread(self._reload)
         except Exception:

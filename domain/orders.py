@@ -19,7 +19,8 @@ from domain.serial import to_builtins
 
 Status = Literal["pending", "confirmed", "packed", "shipped", "delivered", "cancelled",
                  "return_requested", "returned", "refunded"]
-PaymentStatus = Literal["pending", "authorized", "paid", "failed", "voided", "refunded", "partially_refunded"]
+PaymentStatus = Literal["pending", "authorized", "paid", "failed", "voided", "refunded", "partially_refunded",
+                        "charged_back"]
 
 NEXT: dict[str, frozenset[str]] = {
     "pending": frozenset({"confirmed", "cancelled"}),  # pending = held for review (fraud rules)
@@ -76,6 +77,9 @@ class Order:
     payment_id: str | None
     reservations: list[dict[str, Any]]  # [{"id", "variant_ids"}]: what to commit, release or ship
     coupon_code: str | None = None
+    fraud_score: float | None = None  # the fraud model's, at checkout (admins only: not in CUSTOMER_FIELDS)
+    fraud_reasons: list[str] = field(default_factory=list)  # why it was held (admins only)
+    chargeback: dict[str, Any] | None = None  # {"reason", "amount", "at"} once the card's issuer took it back
     tracking_number: str | None = None
     estimated_delivery: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)

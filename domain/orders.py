@@ -124,6 +124,21 @@ class Order:
         self.payment_status = payment_status
         self.updated_at = at
 
+    def charge_back(self, reason: str, amount: int, at: str) -> None:
+        """The card's issuer took the payment back (a dispute): once per order, only for an order that was paid
+        for. The order's status stays (shipping and returns go on); its payment status says what happened."""
+        self.ensure_can_charge_back()
+        self.chargeback = {"reason": reason, "amount": amount, "at": at}
+        self.set_payment_status("charged_back", at)
+
+    def ensure_can_charge_back(self) -> None:
+        if self.payment_id is None:
+            raise Conflict("no_payment", "This order cost nothing: there is no payment to charge back",
+                           {"order_id": self.id})
+        if self.chargeback is not None:
+            raise Conflict("already_charged_back", "This order's payment was charged back already",
+                           {"order_id": self.id, "chargeback": self.chargeback})
+
     def to_dict(self) -> dict[str, Any]:
         return to_builtins(self)
 

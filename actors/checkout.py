@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from actors import keys, reads
+from actors.fraud_model import checkout_signals
 from actors.shopper_base import ShopperBase
 from actors.store import Changes, dumps
 from domain.carts import Cart
@@ -28,6 +29,7 @@ from domain.catalog import Offer
 from domain.checkout import CheckoutRequest, Saga, order_lines, reservation_groups, short_lines, unsellable
 from domain.clock import epoch, now_iso
 from domain.errors import BadRequest, Conflict, DomainError, Invalid, NotFound, PaymentDeclined
+from domain.fraud import with_score
 from domain.ids import new_id
 from domain.orders import Order, OrderLine
 from domain.payments import CardInfo
@@ -115,11 +117,11 @@ class CheckoutSaga(ShopperBase):
         cart = await self._cart(user_id)
         since = epoch() - VELOCITY_WINDOW_SECONDS
         known = self.gateway.known_token(request.payment_token, user_id)  # a saved card: no round trip for it
-        subjects = [("user", user_id), ("declined-user", user_id), ("declined-ip", client_ip),
+        subjects = [("user", user_id), ("ip", client_ip), ("declined-user", user_id), ("declined-ip", client_ip),
                     *(_card_subjects(known) if known else [])]
         planned, card = await asyncio.gather(  # one or two round trips at once; errors count in this order:
             reads.checkout_reads(self, user_id, key, ((ln.product_id, v) for v, ln in cart.lines.items()),
-                                 request.shipping_address_id is not None, subjects, since),
+                                 True, subjects, since),
             self._card(request.payment_token, user_id) if known is None else _known(known), return_exceptions=True)
         if isinstance(planned, BaseException):
             raise planned
@@ -138,6 +140,10 @@ class CheckoutSaga(ShopperBase):
             quote.total, recent[("user", user_id)] + 1, recent[("card", card.fingerprint)] + 1,
             (recent[("declined-user", user_id)], recent[("declined-card", card.fingerprint)],
              recent[("declined-ip", client_ip)]))
+        account_created_at = records.user.created_at if records.user is not None else None
+        score = self.fraud_model.score(checkout_signals(quote.total, card, records.history, recent, user_id,
+                                                        client_ip, account_created_at, address))
+        assessment = with_score(assessment, score, self.fraud_model.threshold)
         if assessment.decision == "decline":
             await self.submit(lambda changes: self._record_refusal(user_id, card, client_ip, assessment.reasons,
                                                                    changes))
@@ -146,7 +152,7 @@ class CheckoutSaga(ShopperBase):
         saga = Saga(saga_id, self._new_order_id(), await self._order_number(), user_id, key, request_hash, lines,
                     quote, address, request.payment_token, card, client_ip, assessment.decision == "hold",
                     assessment.reasons, reservation_groups(saga_id, lines, lambda v: self.router.shard("inventory", v)),
-                    epoch())
+                    epoch(), fraud_score=score, history=records.history, account_created_at=account_created_at)
         await self.submit(lambda changes: self._record_start(saga, changes))
         return CheckoutResult(True, await self._drive(saga))
 
@@ -280,10 +286,14 @@ class CheckoutSaga(ShopperBase):
         at = epoch()
         changes.zadd(keys.user_orders(order.user_id), order.id, at)
         changes.zadd(keys.ORDERS_BY_TIME, order.id, at)
+        if saga.held_for_review:
+            changes.zadd(keys.HELD_ORDERS, order.id, at)
+        changes.hset(keys.fraud_history(self.shard), saga.user_id,
+                     encode(saga.history.after(order.total, saga.card.fingerprint)))
         view = self._save_order(order, changes, "order.created", order_number=order.order_number,
                                 total=order.total, currency=order.currency,
                                 items=[{"variant_id": i.variant_id, "quantity": i.quantity, "price": i.price,
-                                        "seller_id": i.seller_id} for i in order.items])
+                                        "seller_id": i.seller_id} for i in order.items], **saga.order_signals())
         cart = self.carts.setdefault(saga.user_id, cart)
         if cart.remove_purchased(order.id, saga.purchased, now_iso()):
             self._save_cart(cart, changes, "cart.checked_out", order_id=order.id)
@@ -328,7 +338,10 @@ class CheckoutSaga(ShopperBase):
 
     # -- recovery ------------------------------------------------------------------------------------------------
     async def tick(self) -> None:
-        """Drive every saga left unfinished by a crash (not one a request is driving) to its end."""
+        """Drive every saga left unfinished by a crash (not one a request is driving) to its end; look for a newer
+        approved fraud model when it is time to."""
+        if self.fraud_model.due():
+            await asyncio.to_thread(self.fraud_model.refresh)
         await self.fresh()
         stale = [s for s in list(self.sagas.values())
                  if s.user_id not in self._attempts and s.created_at < epoch() - RECOVERY_AGE_SECONDS]

@@ -29,12 +29,18 @@ def user_orders(user_id: str) -> str:
 
 
 ORDERS_BY_TIME = f"{PREFIX}:orders"  # zset order_id -> created epoch (admin listing)
+HELD_ORDERS = f"{PREFIX}:orders:held"  # zset order_id -> created epoch: pending orders awaiting an admin's review
 ORDER_NUMBER_SEQ = f"{PREFIX}:seq:order-number"  # shards take blocks of order numbers from it
 
 
 def sagas(shard: int) -> str:
     """One hash per shopper shard: saga_id -> saga JSON while the checkout is unfinished."""
     return f"{PREFIX}:saga:{shard}"
+
+
+def fraud_history(shard: int) -> str:
+    """hash user_id -> the shopper's ShopperHistory JSON (domain/fraud_features.py), for the fraud model."""
+    return f"{PREFIX}:fraud-history:{shard}"
 
 
 def idempotency(user_id: str, key: str) -> str:

@@ -73,6 +73,23 @@ class OrderCommands(ShopperBase):
 
             return await self.submit(command)
 
+    async def chargeback(self, order_id: str, reason: str) -> dict[str, Any]:
+        """Record that the card's issuer took the order's payment back (`payment.chargeback`, the fraud model's
+        label): the money still held, as the gateway has it. A second chargeback of the order is 409."""
+        async with self._one_at_a_time(order_id):
+            order = await self._owned(order_id, None)
+            order.ensure_can_charge_back()  # refused before the gateway is asked
+            payment = await self.gateway.get(order.payment_id or "")
+            amount = payment["captured"] - payment["refunded"] if payment["captured"] else (
+                payment["amount"] if payment["status"] == "authorized" else 0)
+
+            def command(changes: Changes) -> dict[str, Any]:
+                order.charge_back(reason, amount, now_iso())
+                return self._save_order(order, changes, "payment.chargeback", payment_id=order.payment_id,
+                                        amount=amount, currency=order.currency, reason=reason)
+
+            return await self.submit(command)
+
     # -- the other shards and the gateway -------------------------------------------------------------------
     async def _ship_stock(self, order: Order) -> None:
         for reservation in order.reservations:

@@ -82,7 +82,7 @@ class SandboxGateway:
         card = validate_card(card_number, exp_month, exp_year, cvc, moment)
         token = CardToken(secret_id("tok"), card.brand, card.last4, card.exp_month, card.exp_year,
                           self.fingerprint(card.number), holder_name, sandbox_outcome(card.number), iso(moment),
-                          customer, iso(moment + timedelta(seconds=self.token_ttl_seconds)))
+                          customer, iso(moment + timedelta(seconds=self.token_ttl_seconds)), card.country)
         await self.redis.set(keys.payment_token(token.token), dumps(token.to_dict()), ex=self.token_ttl_seconds)
         return token.public()
 

@@ -17,7 +17,9 @@ from actors import keys
 from actors.routing import Router
 from domain.carts import Cart
 from domain.catalog import Offer
+from domain.fraud_features import ShopperHistory
 from domain.orders import Order
+from domain.serial import decode
 from domain.users import User, email_key
 
 
@@ -122,9 +124,11 @@ async def order(ctx: Context, order_id: str) -> Order | None:
     return None if raw is None else Order.from_dict(json.loads(raw))
 
 
-async def orders_page(ctx: Context, user_id: str | None, page: int, page_size: int) -> tuple[list[Order], int]:
-    """A page of a shopper's orders (every order when `user_id` is None), newest first, and how many there are."""
-    index = keys.ORDERS_BY_TIME if user_id is None else keys.user_orders(user_id)
+async def orders_page(ctx: Context, user_id: str | None, page: int, page_size: int, held: bool = False
+                      ) -> tuple[list[Order], int]:
+    """A page of a shopper's orders (every order when `user_id` is None; only those held for review with `held`),
+    newest first, and how many there are."""
+    index = keys.HELD_ORDERS if held else keys.ORDERS_BY_TIME if user_id is None else keys.user_orders(user_id)
     start = (page - 1) * page_size
     pipe = ctx.redis.pipeline(transaction=False)
     pipe.zrevrange(index, start, start + page_size - 1)
@@ -158,8 +162,9 @@ async def sellers(ctx: Context) -> list[dict[str, Any]]:
 @dataclass(frozen=True)
 class ShopperRecords:
     idempotency: dict[str, Any] | None  # the record of this Idempotency-Key, if it was used before
-    user: User | None  # read only when asked for (a saved shipping address)
+    user: User | None  # read only when asked for (a saved shipping address, the account's age)
     recent: dict[tuple[str, str], int]  # (velocity kind, subject) -> entries since the window's start
+    history: ShopperHistory  # the shopper's earlier orders, as the fraud model sees them
 
 
 def _queue_shopper_records(pipe: Any, router: Router, user_id: str, idempotency_key: str, with_user: bool,
@@ -169,13 +174,16 @@ def _queue_shopper_records(pipe: Any, router: Router, user_id: str, idempotency_
         pipe.hget(keys.users(router.shard("users", user_id)), user_id)
     for kind, subject in recent:
         pipe.zcount(keys.velocity(kind, subject), since, "+inf")
+    pipe.hget(keys.fraud_history(router.shard("shoppers", user_id)), user_id)
 
     def parse(replies: Iterator[Any]) -> ShopperRecords:
         record = next(replies)
         raw_user = next(replies) if with_user else None
+        counts = {subject: int(next(replies)) for subject in recent}
+        raw_history = next(replies)
         return ShopperRecords(None if record is None else json.loads(record),
-                              None if raw_user is None else User.from_dict(json.loads(raw_user)),
-                              {subject: int(next(replies)) for subject in recent})
+                              None if raw_user is None else User.from_dict(json.loads(raw_user)), counts,
+                              ShopperHistory() if raw_history is None else decode(raw_history, ShopperHistory))
 
     return parse
 

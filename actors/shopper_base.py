@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 
 from actors import keys
 from actors.coalesce import Coalescer
+from actors.fraud_model import FraudModelWatch
 from actors.payments import SandboxGateway
 from actors.routing import Router, local_id
 from actors.shard import ShardActor
@@ -51,6 +52,7 @@ class ShopperBase(ShardActor):
         self._attempts: dict[str, Attempt] = {}  # user id -> the checkout running for that shopper
         self.pricing = PricingRules.from_settings(settings)
         self.fraud = FraudRules.from_settings(settings)
+        self.fraud_model = FraudModelWatch(settings.lake_dir, settings.fraud_model_check_seconds)
         super().__init__(settings, shard)
 
     def load(self, client: Any) -> None:
@@ -109,9 +111,15 @@ class ShopperBase(ShardActor):
         self.orders[order.id] = order
         stored = order.to_dict()
         changes.set(keys.order(order.id), dumps(stored))
+        if order.status != "pending" and order.history and order.history[0]["status"] == "pending":
+            changes.zrem(keys.HELD_ORDERS, order.id)  # reviewed: confirmed or cancelled
         changes.emit(event, order_id=order.id, user_id=order.user_id, status=order.status,
                      payment_status=order.payment_status, **data)
         return Order.public(stored)
+
+    async def fraud_model_version(self) -> str | None:
+        """The fraud model version this shard scores with (None: the rules alone)."""
+        return self.fraud_model.version
 
     # -- ids -----------------------------------------------------------------------------------------------------
     def _new_order_id(self) -> str:

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     fraud_max_declines_per_user_hour: int = Field(default=5, ge=1)
     fraud_max_declines_per_card_hour: int = Field(default=5, ge=1)
     fraud_max_declines_per_ip_hour: int = Field(default=30, ge=1)  # many shoppers may share an address
+    # the fraud model (pipelines/fraud.py): shopper shards look for a newer approved version this often
+    fraud_model_check_seconds: float = Field(default=30.0, gt=0, le=86400)
+    # `python -m pipelines.fraud` approves a new version by itself when its hold-out ROC AUC beats the rules'
+    # by at least this much (an operator can always approve with --approve)
+    fraud_auto_approve_margin: float = Field(default=0.05, ge=0, le=1)
 
     payment_gateway_latency_ms: float = Field(default=0, ge=0, le=60_000)  # the sandbox's simulated round trip
     payment_token_ttl_seconds: int = Field(default=3600, ge=60, le=31 * 86400)

@@ -22,6 +22,16 @@ _SEPARATORS = re.compile(r"[ -]")
 _DIGITS = re.compile(r"[0-9]+")
 
 
+# The sandbox's issuing countries (it has no real BIN table): the first six digits of the number (the BIN) ->
+# ISO 3166-1 alpha-2. Any other BIN is issued in the sandbox's home, "US". A test or the simulator picks a card of
+# a country by starting a (Luhn-valid) number with one of these, e.g. 4000 5544 ... for India.
+SANDBOX_HOME_COUNTRY = "US"
+SANDBOX_BIN_COUNTRIES: dict[str, str] = {
+    "400551": "GB", "400552": "DE", "400553": "FR", "400554": "IN", "400555": "BR",
+    "400556": "NG", "400557": "RU", "400558": "CN", "400559": "JP", "400560": "CA",
+}
+
+
 @dataclass(frozen=True)
 class Card:
     """A validated card. `number` is kept out of repr so a stray log line cannot print it."""
@@ -34,6 +44,11 @@ class Card:
     @property
     def last4(self) -> str:
         return self.number[-4:]
+
+    @property
+    def country(self) -> str:
+        """The issuing country, from the sandbox's BIN table (SANDBOX_BIN_COUNTRIES)."""
+        return SANDBOX_BIN_COUNTRIES.get(self.number[:6], SANDBOX_HOME_COUNTRY)
 
 
 def invalid(field_name: str, message: str) -> Invalid:
@@ -60,6 +75,18 @@ def luhn_valid(digits: str) -> bool:
             value = value * 2 - 9 if value > 4 else value * 2
         total += value
     return total % 10 == 0
+
+
+def sandbox_card_number(country: str, serial: int = 0) -> str:
+    """A 16-digit, Luhn-valid sandbox visa issued in `country` (SANDBOX_BIN_COUNTRIES, or the home country);
+    `serial` tells cards of one country apart. Approved by the sandbox like any card not on its test lists."""
+    bins = [b for b, c in SANDBOX_BIN_COUNTRIES.items() if c == country]
+    if not bins and country != SANDBOX_HOME_COUNTRY:
+        raise ValueError(f"the sandbox issues no cards in {country!r}")
+    body = f"{bins[0] if bins else '411111'}{serial:09d}"
+    if len(body) != 15:
+        raise ValueError("serial must be under 10**9")
+    return body + next(d for d in "0123456789" if luhn_valid(body + d))
 
 
 def card_brand(digits: str) -> Brand:

@@ -16,11 +16,12 @@ Every step is idempotent, so recovery simply runs the saga again from its record
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from domain.carts import Cart
 from domain.catalog import Offer
+from domain.fraud_features import ShopperHistory
 from domain.orders import OrderLine
 from domain.payments import CardInfo
 from domain.pricing import Quote
@@ -100,6 +101,16 @@ class Saga:
     step: Step = "started"
     failure: str | None = None  # why it is compensating
     payment_id: str | None = None  # known once authorized (recorded with the compensation, when there is one)
+    fraud_score: float | None = None  # the fraud model's, when one was loaded
+    history: ShopperHistory = field(default_factory=ShopperHistory)  # the shopper's orders before this one
+    account_created_at: str | None = None
+
+    def order_signals(self) -> dict[str, Any]:
+        """What `order.created` records for the fraud model's training (docs/events.md). Never the card number."""
+        return {"client_ip": self.client_ip, "card_fingerprint": self.card.fingerprint,
+                "card_country": self.card.country, "ship_country": self.address.get("country"),
+                "account_created_at": self.account_created_at, "held_for_review": self.held_for_review,
+                "fraud_score": self.fraud_score}
 
     @property
     def needs_payment(self) -> bool:
@@ -119,6 +130,6 @@ class Saga:
             "total": quote.total, "currency": quote.currency, "coupon_code": quote.coupon,
             "shipping_address": self.address,
             "payment_method": {"brand": self.card.brand, "last4": self.card.last4},
-            "payment_id": self.payment_id,
+            "payment_id": self.payment_id, "fraud_score": self.fraud_score, "fraud_reasons": self.fraud_reasons,
             "reservations": [{"id": r.id, "variant_ids": list(r.lines)} for r in self.reservations],
         }

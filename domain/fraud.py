@@ -4,8 +4,11 @@
              declined payments already at a limit (card testing): fraud_max_declines_per_user_hour for the
              shopper, _per_card_hour for the card (its fingerprint, across tokens and shoppers), _per_ip_hour for
              the client address (higher: many shoppers may share one address)
-    hold:    total above fraud_hold_total, or an hour's orders above a velocity limit
+    hold:    total above fraud_hold_total, or an hour's orders above a velocity limit, or (`with_score`) the
+             approved fraud model's score at or above its threshold
     approve: otherwise
+
+The rules are the floor: a model can only add a hold to what they decide, never approve what they hold or decline.
 
 The order counts passed in are the orders of the last hour *including the one being assessed*: with a limit
 of 5 per card per hour, the 6th order on a card within the hour is held and the 11th declined.
@@ -78,3 +81,13 @@ def _velocity(subject: str, orders: int, limit: int) -> list[tuple[Decision, str
     if orders > limit:
         return [("hold", f"{subject}_velocity_above_limit")]
     return []
+
+
+def with_score(assessment: Assessment, score: float | None, threshold: float) -> Assessment:
+    """The rules' assessment with the model's score added: held when the score reaches the threshold (no score,
+    no model: the rules alone)."""
+    if score is None or score < threshold:
+        return assessment
+    if assessment.decision == "approve":
+        return Assessment("hold", ["model_score_above_threshold"])
+    return Assessment(assessment.decision, [*assessment.reasons, "model_score_above_threshold"])

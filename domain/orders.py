@@ -19,7 +19,8 @@ from domain.serial import to_builtins
 
 Status = Literal["pending", "confirmed", "packed", "shipped", "delivered", "cancelled",
                  "return_requested", "returned", "refunded"]
-PaymentStatus = Literal["pending", "authorized", "paid", "failed", "voided", "refunded", "partially_refunded"]
+PaymentStatus = Literal["pending", "authorized", "paid", "failed", "voided", "refunded", "partially_refunded",
+                        "charged_back"]
 
 NEXT: dict[str, frozenset[str]] = {
     "pending": frozenset({"confirmed", "cancelled"}),  # pending = held for review (fraud rules)
@@ -76,6 +77,9 @@ class Order:
     payment_id: str | None
     reservations: list[dict[str, Any]]  # [{"id", "variant_ids"}]: what to commit, release or ship
     coupon_code: str | None = None
+    fraud_score: float | None = None  # the fraud model's, at checkout (admins only: not in CUSTOMER_FIELDS)
+    fraud_reasons: list[str] = field(default_factory=list)  # why it was held (admins only)
+    chargeback: dict[str, Any] | None = None  # {"reason", "amount", "at"} once the card's issuer took it back
     tracking_number: str | None = None
     estimated_delivery: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -119,6 +123,21 @@ class Order:
     def set_payment_status(self, payment_status: str, at: str) -> None:
         self.payment_status = payment_status
         self.updated_at = at
+
+    def charge_back(self, reason: str, amount: int, at: str) -> None:
+        """The card's issuer took the payment back (a dispute): once per order, only for an order that was paid
+        for. The order's status stays (shipping and returns go on); its payment status says what happened."""
+        self.ensure_can_charge_back()
+        self.chargeback = {"reason": reason, "amount": amount, "at": at}
+        self.set_payment_status("charged_back", at)
+
+    def ensure_can_charge_back(self) -> None:
+        if self.payment_id is None:
+            raise Conflict("no_payment", "This order cost nothing: there is no payment to charge back",
+                           {"order_id": self.id})
+        if self.chargeback is not None:
+            raise Conflict("already_charged_back", "This order's payment was charged back already",
+                           {"order_id": self.id, "chargeback": self.chargeback})
 
     def to_dict(self) -> dict[str, Any]:
         return to_builtins(self)

@@ -82,13 +82,14 @@ class CardToken:
     created_at: str
     customer: str = ""
     expires_at: str = ""
+    country: str = ""  # the issuing country (domain.cards.Card.country); "" on tokens made before it was kept
 
     def public(self) -> dict[str, Any]:
         return {"token": self.token, "brand": self.brand, "last4": self.last4,
                 "exp_month": self.exp_month, "exp_year": self.exp_year, "expires_at": self.expires_at}
 
     def info(self) -> CardInfo:
-        return CardInfo(self.brand, self.last4, self.exp_month, self.exp_year, self.fingerprint)
+        return CardInfo(self.brand, self.last4, self.exp_month, self.exp_year, self.fingerprint, self.country)
 
     def usable_by(self, customer: str, now: datetime) -> bool:
         return self.customer == customer and (not self.expires_at or iso(now) < self.expires_at)
@@ -110,6 +111,7 @@ class CardInfo:
     exp_month: int
     exp_year: int
     fingerprint: str  # keyed hash of the number: the same card gives the same fingerprint, across tokens
+    country: str = ""  # issuing country, ISO 3166-1 alpha-2 ("" when unknown)
 
 
 @dataclass

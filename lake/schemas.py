@@ -53,6 +53,9 @@ FIELD_TYPES: dict[str, pa.DataType] = {
     "email": STRING, "role": STRING, "reason": STRING, "fraud_reasons": NAMES, "held_for_review": BOOL,
     "uses": INT, "payment_status": STRING, "items": ITEMS, "last4": STRING,
     "decline_code": STRING,
+    # fraud signals of an order (the card's fingerprint and issuing country, never its number)
+    "client_ip": STRING, "card_fingerprint": STRING, "card_country": STRING, "ship_country": STRING,
+    "account_created_at": STRING, "fraud_score": FLOAT,
 }
 
 _INVENTORY = ("shard",)
@@ -97,12 +100,14 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "checkout.failed": ("saga_id", "user_id", "order_id", "reason", "fraud_reasons"),
     "coupon.claimed": ("coupon_code", "saga_id", "order_id", "user_id", "uses"),
     "coupon.released": ("coupon_code", "saga_id", "uses"),
-    "order.created": (*_ORDER, "order_number", "total", "currency", "items"),
+    "order.created": (*_ORDER, "order_number", "total", "currency", "items", "client_ip", "card_fingerprint",
+                      "card_country", "ship_country", "account_created_at", "held_for_review", "fraud_score"),
     "order.cancelled": (*_ORDER, "reason"),
     "order.confirmed": _MOVED_ON,
     "order.packed": _MOVED_ON,
     "order.shipped": _MOVED_ON,
     "order.delivered": _MOVED_ON,
+    "payment.chargeback": (*_ORDER, "payment_id", "amount", "currency", "reason"),
     "payment.authorized": (*_PAYMENT, "brand", "last4"),
     "payment.declined": (*_PAYMENT, "decline_code"),
     "payment.captured": _PAYMENT,

@@ -47,6 +47,7 @@ def settings(redis_server: LocalRedis, data_dir: Path) -> Settings:
         shopper_shards=2,
         user_shards=2,
         reservation_sweep_seconds=0.2,
+        fraud_model_check_seconds=0.5,  # tests/e2e/test_fraud_review.py approves a model and waits for the shards
         register_per_minute_per_ip=100000,
         password_reset_per_minute_per_ip=100000,  # every test calls from 127.0.0.1
         # every test's client is 127.0.0.1: per-address sign-in failures are tried from addresses of their own

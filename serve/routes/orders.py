@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from actors import reads
 from domain.errors import NotFound
@@ -33,8 +34,9 @@ class StatusChange(Body):
     note: str | None = None
 
 
-async def _orders(ctx: Context, user_id: str | None, page: int, page_size: int, admin: bool) -> dict[str, Any]:
-    orders, total = await reads.orders_page(ctx, user_id, page, page_size)
+async def _orders(ctx: Context, user_id: str | None, page: int, page_size: int, admin: bool, held: bool = False
+                  ) -> dict[str, Any]:
+    orders, total = await reads.orders_page(ctx, user_id, page, page_size, held)
     return {"items": [view_for(order.view(), admin=admin) for order in orders], "total": total, "page": page,
             "page_size": page_size}
 
@@ -60,9 +62,25 @@ async def cancel_order(order_id: PathId, ctx: Ctx, user: CurrentUser, body: Canc
     return {"order": view_for(order, admin=user.is_admin)}
 
 
+class ChargebackBody(Body):
+    reason: str = Field(min_length=1, max_length=200, examples=["fraudulent"])
+
+
 @router.get("/v1/admin/orders")
-async def all_orders(ctx: Ctx, admin: AdminUser, page: Page = 1, page_size: PageSize = 20) -> dict[str, Any]:
-    return await _orders(ctx, None, page, page_size, True)
+async def all_orders(ctx: Ctx, admin: AdminUser, page: Page = 1, page_size: PageSize = 20,
+                     review: Annotated[Literal["held"] | None, Query(
+                         description="`held`: only the orders held for review (pending), with their `fraud_score` "
+                                     "and `fraud_reasons`")] = None) -> dict[str, Any]:
+    """Every order, newest first; with `review=held`, the review queue."""
+    return await _orders(ctx, None, page, page_size, True, held=review == "held")
+
+
+@router.post("/v1/admin/orders/{order_id}/chargeback")
+async def chargeback(order_id: PathId, body: ChargebackBody, ctx: Ctx, admin: AdminUser) -> dict[str, Any]:
+    """Admin only: the card's issuer took the order's payment back (recorded as `payment.chargeback`, the fraud
+    model's label). 200 `{"order"}`; 404; 409 `already_charged_back` (once per order) or `no_payment`."""
+    order = await ctx.router.owner("shoppers", order_id).chargeback.remote(order_id, body.reason)
+    return {"order": order}
 
 
 @router.post("/v1/admin/orders/{order_id}/status", responses=documented((402,)))

@@ -98,6 +98,9 @@ def _catalog(lake: Lake, products: int, categories: int) -> int:
     written += _write(lake, "product.created", millis, {
         "product_id": _ids("prd_", np.arange(products)), "category_id": _ids("cat_", np.arange(products) % categories),
         "variant_ids": variants})
+    added = pa.ListArray.from_arrays(pa.array([0, 1], pa.int32()), pa.array(["var_added_0"]))
+    written += _write(lake, "product.updated", millis[:1] + 3_600_000, {
+        "product_id": pa.array(["prd_0"]), "added_variant_ids": added})
     return written + _write(lake, "inventory.created", np.repeat(millis, 2), {
         "variant_id": _ids("var_", np.arange(2 * products)), "on_hand": pa.array(np.full(2 * products, 500))})
 

@@ -31,15 +31,17 @@ from __future__ import annotations
 
 import duckdb
 
-DERIVED = """
+# each variant's product: listed at product.created, or added by a product.updated
+VARIANT_PRODUCT = """SELECT variant_id, min(product_id) AS product_id FROM (
+    SELECT unnest(variant_ids) AS variant_id, product_id FROM product_created
+    UNION ALL SELECT unnest(added_variant_ids), product_id FROM product_updated)
+  WHERE variant_id IS NOT NULL GROUP BY variant_id"""
+
+DERIVED = f"""
 CREATE OR REPLACE TEMP TABLE order_lines AS
   SELECT order_id, user_id, event_at, item.variant_id AS variant_id, item.quantity AS quantity, item.price AS price
   FROM (SELECT order_id, user_id, event_at, unnest(items) AS item FROM order_created);
-CREATE OR REPLACE TEMP TABLE variant_product AS
-  SELECT variant_id, min(product_id) AS product_id FROM (
-    SELECT unnest(variant_ids) AS variant_id, product_id FROM product_created
-    UNION ALL SELECT unnest(added_variant_ids), product_id FROM product_updated)
-  WHERE variant_id IS NOT NULL GROUP BY variant_id;
+CREATE OR REPLACE TEMP TABLE variant_product AS {VARIANT_PRODUCT};
 CREATE OR REPLACE TEMP TABLE product_category AS
   SELECT product_id, min(category_id) AS category_id FROM product_created GROUP BY product_id;
 CREATE OR REPLACE TEMP TABLE cancelled AS SELECT DISTINCT order_id FROM order_cancelled;

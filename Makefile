@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 N ?= 1000000
 
-.PHONY: install run test lint unit bench bench-deps bench-search catalog search-index audit chaos clean system-deps export
+.PHONY: install run test lint unit bench bench-deps bench-search catalog search-index audit chaos clean system-deps export analytics replenishment
 
 install: system-deps $(STAMP)
 
@@ -32,7 +32,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy domain actors config lake
+	$(BIN)/mypy domain actors config lake analytics
 
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
@@ -71,6 +71,14 @@ search-index: install
 # to keep following the streams: .venv/bin/python -m lake.exporter
 export: install
 	$(BIN)/python -m lake.exporter --once $(ARGS)
+
+# the lake's business metrics into <data dir>/analytics/analytics.duckdb (Parquet copies and a chart beside it)
+analytics: install
+	$(BIN)/python -m pipelines.analytics $(ARGS)
+
+# reorder points and quantities per variant from the lake's recent sales, beside the analytics database
+replenishment: install
+	$(BIN)/python -m pipelines.replenishment $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

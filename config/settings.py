@@ -157,6 +157,15 @@ class Settings(BaseSettings):
     lake_batch_max: int = Field(default=50_000, ge=1, le=1_000_000)  # events of a stream written as one batch at most
     lake_flush_seconds: float = Field(default=30, gt=0)  # following the streams, what was read is written this often
 
+    # the analytics run (pipelines/analytics.py): a DuckDB file, with a Parquet copy of each table beside it
+    analytics_db: Path = Path("")  # default: <data_dir>/analytics/analytics.duckdb
+    analytics_clv_lifetime_months: float = Field(default=24, gt=0)  # predicted CLV: the expected customer lifetime
+    # replenishment (pipelines/replenishment.py): from the units sold per day over the window before the last order
+    replenishment_window_days: int = Field(default=28, ge=1, le=365)
+    replenishment_lead_time_days: float = Field(default=7, ge=0, le=365)  # from purchase order to stock on hand
+    replenishment_safety_days: float = Field(default=3, ge=0, le=365)  # sales covered beyond the lead time
+    replenishment_cover_days: float = Field(default=14, gt=0, le=365)  # sales one reorder covers
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -195,6 +204,9 @@ class Settings(BaseSettings):
             self.lake_dir = str((self.data_dir / "lake").absolute())
         elif "://" not in self.lake_dir:
             self.lake_dir = str(Path(self.lake_dir).absolute())
+        if self.analytics_db == Path(""):
+            self.analytics_db = self.data_dir / "analytics" / "analytics.duckdb"
+        self.analytics_db = self.analytics_db.absolute()
         return self
 
     @model_validator(mode="after")

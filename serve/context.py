@@ -12,6 +12,7 @@ from actors.routing import Router
 from config import Settings
 
 if TYPE_CHECKING:
+    from analytics.report import AnalyticsReport
     from serve.search import ProductSearch
 
 
@@ -22,6 +23,7 @@ class Context:
     redis: aioredis.Redis  # for the read model (actors/reads.py) and rate limits; writes go through actors
     _search: ProductSearch | None = field(default=None, repr=False)
     _gateway: SandboxGateway | None = field(default=None, repr=False)
+    _analytics: AnalyticsReport | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
@@ -43,3 +45,12 @@ class Context:
 
             self._search = ProductSearch(self.settings, self.redis)
         return self._search
+
+    @property
+    def analytics(self) -> AnalyticsReport:
+        """This replica's reader of the analytics run's database."""
+        if self._analytics is None:
+            from analytics.report import AnalyticsReport
+
+            self._analytics = AnalyticsReport(self.settings.analytics_db)
+        return self._analytics

@@ -1,0 +1,1 @@
+"""Analytics over the event lake: the lake's events staged for SQL, the metrics, and their output files."""

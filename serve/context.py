@@ -12,6 +12,7 @@ from actors.routing import Router
 from config import Settings
 
 if TYPE_CHECKING:
+    from serve.analytics import AnalyticsRecorder
     from serve.search import ProductSearch
 
 
@@ -22,6 +23,7 @@ class Context:
     redis: aioredis.Redis  # for the read model (actors/reads.py) and rate limits; writes go through actors
     _search: ProductSearch | None = field(default=None, repr=False)
     _gateway: SandboxGateway | None = field(default=None, repr=False)
+    _analytics: AnalyticsRecorder | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
@@ -36,10 +38,19 @@ class Context:
         return self._gateway
 
     @property
+    def analytics(self) -> AnalyticsRecorder:
+        """This replica's recorder of analytics events (searches, product views): serve/analytics.py."""
+        if self._analytics is None:
+            from serve.analytics import AnalyticsRecorder
+
+            self._analytics = AnalyticsRecorder(self.settings, self.redis)
+        return self._analytics
+
+    @property
     def search(self) -> ProductSearch:
         """This replica's product search (it opens the index on first use)."""
         if self._search is None:
             from serve.search import ProductSearch
 
-            self._search = ProductSearch(self.settings, self.redis)
+            self._search = ProductSearch(self.settings, self.analytics)
         return self._search

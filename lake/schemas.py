@@ -109,6 +109,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "payment.captured": _PAYMENT,
     "payment.voided": _PAYMENT,
     "payment.refunded": (*_PAYMENT, "refund_id", "refund_amount"),
+    "payment.chargeback": (*_PAYMENT, "order_id", "reason"),
 }
 
 JSON_FIELDS = frozenset({"filters"})  # stored as JSON text (see JSON)

@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 
 from actors.payments import SandboxGateway
 from actors.routing import Router
+from actors.simulation_clock import follow_simulation_clock
 from config import Settings
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class Context:
     @classmethod
     def create(cls, settings: Settings) -> Context:
         assert settings.redis_url
+        follow_simulation_clock(settings)
         return cls(settings, Router(settings), aioredis.from_url(settings.redis_url, decode_responses=True))
 
     @property

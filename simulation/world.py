@@ -19,13 +19,13 @@ they place is fraud, and the simulator files a chargeback for it some days later
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import orjson
 
 from domain.cards import luhn_valid
 
@@ -198,7 +198,7 @@ def write_truth(truth: dict[str, Any], path: str | Path) -> Path:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_suffix(target.suffix + ".tmp")
-    temporary.write_text(json.dumps(truth, indent=1, sort_keys=True))
+    temporary.write_bytes(orjson.dumps(truth, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
     temporary.replace(target)
     return target
 
@@ -218,32 +218,40 @@ def build_world(products: Sequence[Product], shoppers: int, days: int, seed: int
     prices = np.asarray(sorted(product.price for product in products))
     people = []
     for s in range(shoppers):
-        favourite = [str(c) for c in rng.choice(categories, size=min(len(categories), 1 + int(rng.random() < 0.5)),
-                                                replace=False)]
+        draws = rng.random(8)
+        favourite = _some(categories, 1 + int(draws[0] < 0.5), rng)
         offered = sorted({brand for category in favourite for brand in brands_of[category]})
-        brands = [str(b) for b in rng.choice(offered, size=min(len(offered), 1 + int(rng.random() < 0.5)),
-                                             replace=False)]
-        low, high = sorted(rng.uniform(0, 1, 2))
-        band = (int(np.quantile(prices, low * 0.6)), int(np.quantile(prices, min(1.0, high + 0.3))))
+        brands = _some(offered, 1 + int(draws[1] < 0.5), rng)
+        low, high = sorted(draws[2:4])
+        top = len(prices) - 1
+        band = (int(prices[int(low * 0.6 * top)]), int(prices[int(min(1.0, high + 0.3) * top)]))
         fraud: FraudPattern | None = None
-        if rng.random() < fraud_share:
-            fraud = FRAUD_PATTERNS[int(rng.integers(len(FRAUD_PATTERNS)))]
-        country = str(rng.choice(COUNTRIES))
+        if draws[4] < fraud_share:
+            fraud = FRAUD_PATTERNS[int(draws[5] * len(FRAUD_PATTERNS))]
+        country = COUNTRIES[int(draws[6] * len(COUNTRIES))]
         cards = [Card(card_number(rng), country)]
         if fraud in ("stolen_card_burst", "many_cards"):
-            cards = [Card(card_number(rng), str(rng.choice(COUNTRIES))) for _ in range(int(rng.integers(4, 9)))]
+            cards = [Card(card_number(rng), COUNTRIES[int(rng.integers(len(COUNTRIES)))])
+                     for _ in range(int(rng.integers(4, 9)))]
         elif fraud == "far_shipping":
-            country = str(rng.choice(FAR_COUNTRIES))  # ships there; the card was issued elsewhere
-        signup = 0 if fraud is None and rng.random() < 0.5 else int(rng.integers(0, max(1, days)))
+            country = FAR_COUNTRIES[int(rng.integers(len(FAR_COUNTRIES)))]  # ships there; the card is from elsewhere
+        signup = 0 if fraud is None and draws[7] < 0.5 else int(rng.integers(0, max(1, days)))
         visit_rate = 0.9 if fraud == "stolen_card_burst" else float(rng.uniform(0.15, 0.6))
         people.append(Shopper(f"s{s:06d}", Taste(tuple(sorted(favourite)), tuple(sorted(brands)), band), country,
                               cards, signup, visit_rate, fraud))
     return World(seed, list(products), people, days)
 
 
+def _some(names: Sequence[str], count: int, rng: np.random.Generator) -> list[str]:
+    """`count` different names (all of them when there are fewer), drawn with `rng`."""
+    if count >= len(names):
+        return list(names)
+    return [names[int(i)] for i in rng.permutation(len(names))[:count]]
+
+
 def card_number(rng: np.random.Generator) -> str:
     """A Luhn-valid Visa-like test number (not one of the sandbox's special decline numbers: those start 4000)."""
-    body = "4" + str(int(rng.integers(1, 10))) + "".join(str(d) for d in rng.integers(0, 10, 13))
+    body = "4" + str(int(rng.integers(1, 10))) + str(int(rng.integers(10**12, 10**13)))
     return body + luhn_digit(body)
 
 

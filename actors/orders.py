@@ -74,21 +74,25 @@ class OrderCommands(ShopperBase):
             return await self.submit(command)
 
     async def chargeback(self, order_id: str, reason: str) -> dict[str, Any]:
-        """Record that the card's issuer took the order's payment back (`payment.chargeback`, the fraud model's
-        label): the money still held, as the gateway has it. A second chargeback of the order is 409."""
+        """The card's issuer took the order's captured money back (an admin records what the issuer reported). The
+        gateway's books first (`payment.chargeback`, the fraud model's label; idempotent per order, so a retry after
+        a failure below replays it), then the order (`order.charged_back`, its payment status `charged_back`).
+        409 `payment_not_disputable` when nothing captured is left, `already_charged_back` the second time."""
         async with self._one_at_a_time(order_id):
             order = await self._owned(order_id, None)
             order.ensure_can_charge_back()  # refused before the gateway is asked
-            payment = await self.gateway.get(order.payment_id or "")
-            amount = payment["captured"] - payment["refunded"] if payment["captured"] else (
-                payment["amount"] if payment["status"] == "authorized" else 0)
+            assert order.payment_id is not None
+            payment = await self.gateway.chargeback(order.payment_id, reason, f"{order.id}:chargeback")
 
             def command(changes: Changes) -> dict[str, Any]:
-                order.charge_back(reason, amount, now_iso())
-                return self._save_order(order, changes, "payment.chargeback", payment_id=order.payment_id,
-                                        amount=amount, currency=order.currency, reason=reason)
+                order.charge_back(reason, payment["charged_back"], now_iso())
+                return self._save_order(order, changes, "order.charged_back", payment_id=order.payment_id,
+                                        amount=payment["charged_back"], reason=reason)
 
-            return await self.submit(command)
+            view = await self.submit(command)
+        return {"order": view, "chargeback": {"order_id": order.id, "payment_id": payment["id"],
+                                              "amount": payment["charged_back"], "reason": reason,
+                                              "status": payment["status"]}}
 
     # -- the other shards and the gateway -------------------------------------------------------------------
     async def _ship_stock(self, order: Order) -> None:

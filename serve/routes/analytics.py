@@ -25,4 +25,4 @@ async def analytics(
     """Admin. 200 revenue, orders and average order value per period, the range's headline figures and the whole
     lake's summary; 422 a bad date, granularity or range; 503 `analytics_unavailable` before the first run."""
     # DuckDB blocks: on a thread, so the replica keeps answering meanwhile
-    return await asyncio.to_thread(ctx.analytics.answer, start, end, granularity)
+    return await asyncio.to_thread(ctx.report.answer, start, end, granularity)

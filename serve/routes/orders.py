@@ -28,6 +28,10 @@ class CancelBody(Body):
     reason: str | None = None
 
 
+class ChargebackIn(Body):
+    reason: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$", examples=["fraudulent"])
+
+
 class StatusChange(Body):
     status: Literal["confirmed", "packed", "shipped", "delivered"]
     tracking_number: str | None = None
@@ -62,10 +66,6 @@ async def cancel_order(order_id: PathId, ctx: Ctx, user: CurrentUser, body: Canc
     return {"order": view_for(order, admin=user.is_admin)}
 
 
-class ChargebackBody(Body):
-    reason: str = Field(min_length=1, max_length=200, examples=["fraudulent"])
-
-
 @router.get("/v1/admin/orders")
 async def all_orders(ctx: Ctx, admin: AdminUser, page: Page = 1, page_size: PageSize = 20,
                      review: Annotated[Literal["held"] | None, Query(
@@ -75,14 +75,6 @@ async def all_orders(ctx: Ctx, admin: AdminUser, page: Page = 1, page_size: Page
     return await _orders(ctx, None, page, page_size, True, held=review == "held")
 
 
-@router.post("/v1/admin/orders/{order_id}/chargeback")
-async def chargeback(order_id: PathId, body: ChargebackBody, ctx: Ctx, admin: AdminUser) -> dict[str, Any]:
-    """Admin only: the card's issuer took the order's payment back (recorded as `payment.chargeback`, the fraud
-    model's label). 200 `{"order"}`; 404; 409 `already_charged_back` (once per order) or `no_payment`."""
-    order = await ctx.router.owner("shoppers", order_id).chargeback.remote(order_id, body.reason)
-    return {"order": order}
-
-
 @router.post("/v1/admin/orders/{order_id}/status", responses=documented((402,)))
 async def change_status(order_id: PathId, body: StatusChange, ctx: Ctx, admin: AdminUser) -> dict[str, Any]:
     """200 `{"order"}`; shipping captures the payment first: 402 `capture_failed` when the gateway refuses it (the
@@ -90,3 +82,12 @@ async def change_status(order_id: PathId, body: StatusChange, ctx: Ctx, admin: A
     order = await ctx.router.owner("shoppers", order_id).advance.remote(
         order_id, body.status, body.tracking_number, body.note)
     return {"order": order}
+
+
+@router.post("/v1/admin/orders/{order_id}/chargeback")
+async def chargeback(order_id: PathId, body: ChargebackIn, ctx: Ctx, admin: AdminUser) -> dict[str, Any]:
+    """Admin records that the card's issuer took a shipped order's money back. 200 `{"order", "chargeback":
+    {"order_id", "payment_id", "amount", "reason", "status"}}`; 404 unknown order; 409 `payment_not_disputable` when
+    nothing captured is left to take back (not shipped yet, refunded), `already_charged_back` the second time,
+    `no_payment` for an order that cost nothing."""
+    return await ctx.router.owner("shoppers", order_id).chargeback.remote(order_id, body.reason)

@@ -116,6 +116,9 @@ def test_a_chargeback_is_recorded_once_and_only_by_an_admin(shop: Shop, settings
     shopper = shop.register()
     order = checkout_from_a_new_address(shop, shopper, sandbox_card_number("US", next(_serials)), 3_000)
     url = f"/v1/admin/orders/{order['id']}/chargeback"
+    for step in ({"status": "packed"}, {"status": "shipped", "tracking_number": "1Z2"}):  # captured when shipped
+        assert shop.http.post(f"/v1/admin/orders/{order['id']}/status", json=step,
+                              headers=shop.admin.headers).status_code == 200
     assert_error(shop.http.post(url, json={"reason": "fraudulent"}, headers=shopper.headers), 403)
     r = shop.http.post(url, json={"reason": "fraudulent"}, headers=shop.admin.headers)
     assert r.status_code == 200, r.text

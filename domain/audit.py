@@ -6,7 +6,8 @@
                  committed reservation belongs to an open order, every open order's reservations are committed,
                  a shipped order's are shipped and a cancelled order's released
     payments     every order that costs something has its payment, for its total, in the state its status needs
-                 (authorized or captured while open, captured once shipped, voided or refunded once cancelled);
+                 (authorized or captured while open, captured (or refunded, charged back) once shipped, voided or
+                 refunded once cancelled);
                  every authorization belongs to an open order (else it should have been voided)
     reservations none held past its TTL plus the sweep period
     sagas        none unfinished for longer than the recovery period
@@ -27,7 +28,8 @@ OPEN = frozenset({"pending", "confirmed", "packed"})
 SHIPPED = frozenset({"shipped", "delivered", "return_requested", "returned", "refunded"})
 PAYMENT_FOR_STATUS: dict[str, frozenset[str]] = {
     **{status: frozenset({"authorized", "captured"}) for status in OPEN},
-    **{status: frozenset({"captured", "partially_refunded", "refunded"}) for status in SHIPPED},
+    # after shipping the card's issuer may take the captured money back: a chargeback, not an inconsistency
+    **{status: frozenset({"captured", "partially_refunded", "refunded", "charged_back"}) for status in SHIPPED},
     "cancelled": frozenset({"voided", "refunded"}),
 }
 RESERVATION_FOR_STATUS: dict[str, frozenset[str]] = {

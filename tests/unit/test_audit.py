@@ -120,3 +120,11 @@ def test_a_coupon_use_with_no_order_is_found_once_its_checkout_is_no_longer_in_f
     assert audit(store) == []  # chk_x's checkout may still be running
     store.now += 120
     assert problems(store) == [("coupons", "WELCOME10/chk_x")]
+
+
+def test_a_shipped_order_charged_back_is_sound_but_an_open_one_is_not() -> None:
+    store = sound_shop()
+    store.payments["pay_b"]["status"] = "charged_back"  # the issuer took a shipped order's money back
+    assert audit(store) == []
+    store.payments["pay_a"]["status"] = "charged_back"  # nothing was captured while it is open
+    assert problems(store) == [("payments", "ord_a")]

@@ -32,7 +32,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy domain actors config lake
+	$(BIN)/mypy domain actors config lake recsys
 
 unit: install
 	$(BIN)/python -m pytest -q tests/unit

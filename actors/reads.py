@@ -134,6 +134,19 @@ async def orders_page(ctx: Context, user_id: str | None, page: int, page_size: i
     return [Order.from_dict(json.loads(raw)) for raw in raws if raw], int(total)
 
 
+async def bought_products(ctx: Context, user_id: str, orders: int = 100) -> set[str]:
+    """The products of the shopper's latest `orders` orders, cancelled ones left out (what they already have)."""
+    ids = await ctx.redis.zrevrange(keys.user_orders(user_id), 0, orders - 1)
+    raws = await ctx.redis.mget([keys.order(i) for i in ids]) if ids else []
+    bought: set[str] = set()
+    for raw in raws:
+        if raw:
+            placed = json.loads(raw)
+            if placed["status"] != "cancelled":
+                bought.update(line["product_id"] for line in placed["items"])
+    return bought
+
+
 # -- users and sellers ---------------------------------------------------------------------------------------
 async def user(ctx: Context, user_id: str) -> User | None:
     raw = await ctx.redis.hget(keys.users(ctx.router.shard("users", user_id)), user_id)  # type: ignore[misc]

@@ -26,6 +26,7 @@ from serve.routes import (
     orders,
     passwords,
     payments,
+    recommendations,
     search,
     sellers,
     users,
@@ -33,7 +34,8 @@ from serve.routes import (
 
 # Routes are matched in this order, by FastAPI and again by Serve (to name the route in its metrics), one by one:
 # the shop's busiest paths come first (matching took an eighth of a replica's CPU with checkout near the end).
-ROUTERS = [health, cart, checkout, search, catalog, orders, payments, inventory, auth, passwords, users, sellers]
+ROUTERS = [health, cart, checkout, search, catalog, recommendations, orders, payments, inventory, auth, passwords,
+           users, sellers]
 
 
 def docs_enabled(settings: Settings) -> bool:

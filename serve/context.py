@@ -12,6 +12,7 @@ from actors.routing import Router
 from config import Settings
 
 if TYPE_CHECKING:
+    from recsys.serving import LiveStore
     from serve.search import ProductSearch
 
 
@@ -22,6 +23,7 @@ class Context:
     redis: aioredis.Redis  # for the read model (actors/reads.py) and rate limits; writes go through actors
     _search: ProductSearch | None = field(default=None, repr=False)
     _gateway: SandboxGateway | None = field(default=None, repr=False)
+    _recommendations: LiveStore | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
@@ -43,3 +45,12 @@ class Context:
 
             self._search = ProductSearch(self.settings, self.redis)
         return self._search
+
+    @property
+    def recommendations(self) -> LiveStore:
+        """This replica's recommendation store, in memory (it loads the lake's current version on first use)."""
+        if self._recommendations is None:
+            from recsys.serving import LiveStore
+
+            self._recommendations = LiveStore(self.settings.lake_dir, self.settings.recsys_reload_seconds)
+        return self._recommendations

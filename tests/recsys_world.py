@@ -45,12 +45,15 @@ class World:
 
 
 def make_world(seed: int = 11, shoppers: int = 300, products: int = 240, categories: int = 12, brands: int = 8,
-               days: int = 30, taste: float = 8.0) -> World:
+               days: int = 30, taste: float = 8.0, product_ids: list[tuple[str, str]] | None = None,
+               user_ids: list[str] | None = None) -> World:
+    """`product_ids`: (product_id, variant_id) pairs to use (a real shop's), instead of `products` made-up ones;
+    `user_ids`: shoppers' ids likewise."""
     rng = random.Random(seed)
     world = World()
     appeal = {}
-    for n in range(products):
-        product_id, variant_id = f"prd_{n:05d}", f"var_{n:05d}"
+    pairs = product_ids or [(f"prd_{n:05d}", f"var_{n:05d}") for n in range(products)]
+    for n, (product_id, variant_id) in enumerate(pairs):
         world.products[product_id] = {"category_id": f"cat_{n % categories:02d}",
                                       "brand": f"brand{rng.randrange(brands)}", "variant_id": variant_id}
         appeal[product_id] = 1 / (1 + rng.random() * 9)  # a few appeal far more than the rest
@@ -58,8 +61,7 @@ def make_world(seed: int = 11, shoppers: int = 300, products: int = 240, categor
             "product_id": product_id, "seller_id": None, "category_id": world.products[product_id]["category_id"],
             "brand": world.products[product_id]["brand"], "status": "active", "variant_ids": [variant_id]})
     ids = sorted(world.products)
-    for n in range(shoppers):
-        user_id = f"usr_{n:05d}"
+    for user_id in user_ids or [f"usr_{n:05d}" for n in range(shoppers)]:
         favourites = set(rng.sample([f"cat_{c:02d}" for c in range(categories)], 2))
         world.tastes[user_id] = (favourites, f"brand{rng.randrange(brands)}")
         weights = [appeal[p] * _liking(world, user_id, p, taste) for p in ids]

@@ -7,8 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from actors import reads
-from domain.catalog import Product, ensure_visible
 from serve.deps import Ctx, CurrentUser
 from serve.recommendations import for_shopper, related_to
 from serve.routes.catalog import MaybeUser, as_catalog_user
@@ -34,6 +32,5 @@ async def related_products(product_id: PathId, ctx: Ctx, user: MaybeUser, limit:
     """Anyone. 200 `{"items": [product, ...]}`: what the product's buyers (and viewers) also bought, in stock,
     never the product itself nor (for a signed-in shopper) what they ordered; each `link` carries `?ref=related`.
     404 when the product is unknown or hidden from the caller; 422 for a limit outside 1..50."""
-    stored = (await reads.products(ctx, [product_id])).get(product_id)
-    ensure_visible(None if stored is None else Product.from_dict(stored), product_id, as_catalog_user(user))
-    return {"items": await related_to(ctx, product_id, None if user is None else user.user_id, limit)}
+    return {"items": await related_to(ctx, product_id, as_catalog_user(user), None if user is None else user.user_id,
+                                      limit)}

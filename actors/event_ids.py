@@ -5,13 +5,16 @@ milliseconds, then 80 bits that are random at the first id of each millisecond a
 further id in it. Ids of one process are unique and time-ordered; across processes they are unique with the
 odds of 60 random bits colliding within one millisecond. `python-ulid` takes about 4 us per id, this about 0.3.
 
-`now_iso_ms()` is `domain.clock.now_iso()` (ISO 8601 UTC with milliseconds), formatted once per millisecond.
+`now_iso_ms()` is `domain.clock.now_iso()` (ISO 8601 UTC with milliseconds, simulated time included), formatted
+once per millisecond.
 """
 
 from __future__ import annotations
 
 import os
 import time
+
+from domain import clock
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _TEN_BITS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # two base32 characters per 10 bits
@@ -49,7 +52,7 @@ class _Monotonic:
         return self.head + _TEN_BITS[count >> 10] + _TEN_BITS[count & 1023]
 
     def now_iso(self) -> str:
-        ms = time.time_ns() // 1_000_000
+        ms = time.time_ns() // 1_000_000 + clock.offset_ms()
         if ms != self.iso_ms:
             seconds, millis = divmod(ms, 1000)
             self.iso_ms = ms

@@ -145,3 +145,7 @@ SYSTEM = f"{PREFIX}:system"  # hash: seeded, schema version
 
 
 LAKE_EXPORTER = f"{PREFIX}:lake:exporter"  # the lease of the one running lake exporter (lake/streams.py)
+
+
+# the simulation clock (BAZAAR_ENV=simulation only): seconds the shop's business clock is ahead of the real one
+SIMULATION_CLOCK = f"{PREFIX}:simulation:clock-offset"

@@ -17,7 +17,7 @@ from typing import Any
 from actors.shopper_base import ShopperBase
 from actors.store import Changes
 from domain.clock import now_iso
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
 from domain.orders import Order
 
 # the gateway's payment status after the money was given back -> the order's payment_status
@@ -72,6 +72,16 @@ class OrderCommands(ShopperBase):
                 return self._save_order(order, changes, f"order.{status}", tracking_number=order.tracking_number)
 
             return await self.submit(command)
+
+    async def chargeback(self, order_id: str, reason: str) -> dict[str, Any]:
+        """The card's issuer took the order's captured money back (an admin records what the issuer reported):
+        a `payment.chargeback` event from the gateway; the order itself is unchanged. Once per order."""
+        order = await self._owned(order_id, None)
+        if order.payment_id is None:
+            raise Conflict("payment_not_disputable", "The order was not paid by card", {"order_id": order_id})
+        payment = await self.gateway.chargeback(order.payment_id, reason, f"{order.id}:chargeback")
+        return {"order_id": order.id, "payment_id": payment["id"], "amount": payment["charged_back"],
+                "reason": reason, "status": payment["status"]}
 
     # -- the other shards and the gateway -------------------------------------------------------------------
     async def _ship_stock(self, order: Order) -> None:

@@ -156,6 +156,11 @@ class SandboxGateway:
         return await self._once("refund", idempotency_key, payment_id, lambda book: book.refund(
             payment_id, amount, idempotency_key, now(), currency))
 
+    async def chargeback(self, payment_id: str, reason: str, idempotency_key: str) -> dict[str, Any]:
+        await self._round_trip()
+        return await self._once("chargeback", idempotency_key, payment_id, lambda book: book.chargeback(
+            payment_id, reason, idempotency_key, now()))
+
     async def get(self, payment_id: str) -> dict[str, Any]:
         await self._round_trip()
         raw = await self.redis.hget(keys.PAYMENTS, payment_id)  # type: ignore[misc]

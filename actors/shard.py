@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from actors.simulation_clock import follow_simulation_clock
 from actors.store import Changes, Store
 from config import Settings
 from domain.errors import DomainError, Unavailable
@@ -50,6 +51,7 @@ class ShardActor:
         assert settings.redis_url, "settings.redis_url must be set before actors start"
         self.settings = settings
         self.shard = shard
+        follow_simulation_clock(settings)
         self.store = Store(settings.redis_url, settings.events_stream, settings.events_maxlen)
         self._pending: list[tuple[Command[Any], asyncio.Future[Any]]] = []
         self._wakeup: asyncio.Event | None = None

@@ -49,7 +49,8 @@ class Settings(BaseSettings):
         env_prefix="BAZAAR_", env_nested_delimiter="__", extra="forbid", yaml_file=DEFAULTS_FILE
     )
 
-    env: Literal["local", "test", "production"] = "local"
+    # "simulation": a shop driven by the traffic simulator, whose business clock an admin may move (docs/simulation.md)
+    env: Literal["local", "test", "production", "simulation"] = "local"
     data_dir: Path = Path("var")
     redis_url: str | None = None
     redis_port: int = Field(default=6390, ge=1024, le=65535)

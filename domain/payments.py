@@ -34,7 +34,7 @@ SANDBOX_DECLINES: dict[str, str] = {
 CAPTURE_FAILS = "capture_fails"
 SANDBOX_CAPTURE_FAILS = "4000000000000341"
 
-Status = Literal["authorized", "captured", "partially_refunded", "refunded", "voided", "declined"]
+Status = Literal["authorized", "captured", "partially_refunded", "refunded", "voided", "declined", "charged_back"]
 _CURRENCY = re.compile(r"[A-Z]{3}")
 MAX_KEY_LENGTH = 255
 
@@ -62,6 +62,8 @@ class PaymentGateway(Protocol):
     async def void(self, payment_id: str, idempotency_key: str) -> dict[str, Any]: ...
 
     async def refund(self, payment_id: str, amount: int | None, idempotency_key: str) -> dict[str, Any]: ...
+
+    async def chargeback(self, payment_id: str, reason: str, idempotency_key: str) -> dict[str, Any]: ...
 
     async def get(self, payment_id: str) -> dict[str, Any]: ...
 
@@ -128,6 +130,7 @@ class Payment:
     decline_code: str | None = None
     refunds: list[dict[str, Any]] = field(default_factory=list)
     capture_refused: bool = False  # the sandbox's capture-fails test card
+    charged_back: int = 0  # taken back by the card's issuer (a disputed payment)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -189,6 +192,15 @@ class Payment:
         self.status = "refunded" if self.refunded == self.captured else "partially_refunded"
         self.updated_at = at
         self._event("payment.refunded", refund_id=refund["id"], refund_amount=amount)
+
+    def chargeback(self, reason: str, now: datetime) -> None:
+        """The issuer takes back what was captured and not refunded (the cardholder disputed the payment)."""
+        disputed = self.captured - self.refunded
+        if self.status not in ("captured", "partially_refunded") or disputed <= 0:
+            raise Conflict("payment_not_disputable", f"A {self.status} payment cannot be charged back",
+                           {"status": self.status})
+        self.charged_back, self.status, self.updated_at = disputed, "charged_back", iso(now)
+        self._event("payment.chargeback", order_id=self.reference, amount=disputed, reason=reason)
 
     def check_currency_is(self, currency: str | None) -> None:
         if currency is not None and currency != self.currency:
@@ -271,6 +283,14 @@ class PaymentBook:
             return payment
 
         return self._once("refund", key, {"payment_id": payment_id, "amount": amount, "currency": currency}, act)
+
+    def chargeback(self, payment_id: str, reason: str, key: str, now: datetime) -> Receipt:
+        def act() -> Payment:
+            payment = self.get(payment_id)
+            payment.chargeback(reason, now)
+            return payment
+
+        return self._once("chargeback", key, {"payment_id": payment_id, "reason": reason}, act)
 
     def _once(self, operation: str, key: str, request: dict[str, Any], act: Callable[[], Payment]) -> Receipt:
         check_key(key)

@@ -31,13 +31,15 @@ def stream_file_name(stream: str) -> str:
 
 
 class Lake:
-    def __init__(self, url: str, filesystem: FileSystem | None = None) -> None:
+    def __init__(self, url: str, filesystem: FileSystem | None = None, durable: bool = True) -> None:
         """`url`: an absolute folder, or an object-store URL such as s3://bucket/lake; or, with `filesystem`
-        given, the lake's path in it."""
+        given, the lake's path in it. `durable=False` skips the fsyncs of parquet files (for a lake that can be
+        made again, such as the synthetic one: simulation/synthetic.py)."""
         self.url = url
         self.fs, root = (filesystem, url) if filesystem is not None else FileSystem.from_uri(url)
         self.root = root.rstrip("/")
         self.local = isinstance(self.fs, LocalFileSystem)
+        self.durable = durable
         self._made: set[str] = set()  # folders known to exist
 
     @property
@@ -63,7 +65,7 @@ class Lake:
             self._make_dir(folder)
         with ThreadPoolExecutor(WRITERS, thread_name_prefix="lake-write") as writers:
             list(writers.map(self._write_one, files))
-            if self.local:
+            if self.local and self.durable:
                 list(writers.map(_fsync_dir, folders))
 
     def _write_one(self, file: tuple[str, pa.Table]) -> None:
@@ -71,8 +73,9 @@ class Lake:
         if self.local:
             with open(path, "wb") as out:
                 pq.write_table(table, out, compression=COMPRESSION)
-                out.flush()
-                os.fsync(out.fileno())
+                if self.durable:
+                    out.flush()
+                    os.fsync(out.fileno())
         else:
             with self.fs.open_output_stream(path) as stream:
                 pq.write_table(table, stream, compression=COMPRESSION)

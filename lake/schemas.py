@@ -48,7 +48,7 @@ FIELD_TYPES: dict[str, pa.DataType] = {
     "amount": INT, "captured": INT, "refunded": INT, "refund_amount": INT,
     # search
     "query": STRING, "filters": JSON, "sort": STRING, "page": INT, "page_size": INT, "took_ms": FLOAT,
-    "zero_result": BOOL,
+    "zero_result": BOOL, "source": STRING,
     # people, checkout, orders, payments
     "email": STRING, "role": STRING, "reason": STRING, "fraud_reasons": NAMES, "held_for_review": BOOL,
     "uses": INT, "payment_status": STRING, "items": ITEMS, "last4": STRING,
@@ -79,6 +79,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "product.status_changed": ("product_id", "seller_id", "from", "to"),
     "catalog.seeded": ("products",),
     "search.performed": ("query", "filters", "sort", "page", "page_size", "total", "took_ms", "zero_result"),
+    "product.viewed": ("product_id", "user_id", "source"),
     "cart.item_added": (*_CART, "product_id", "variant_id", "quantity"),
     "cart.item_updated": (*_CART, "variant_id", "quantity"),
     "cart.item_removed": (*_CART, "variant_id"),
@@ -108,6 +109,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "payment.captured": _PAYMENT,
     "payment.voided": _PAYMENT,
     "payment.refunded": (*_PAYMENT, "refund_id", "refund_amount"),
+    "payment.chargeback": (*_PAYMENT, "order_id", "reason"),
 }
 
 JSON_FIELDS = frozenset({"filters"})  # stored as JSON text (see JSON)

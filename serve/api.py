@@ -29,6 +29,7 @@ from serve.routes import (
     recommendations,
     search,
     sellers,
+    simulation,
     users,
 )
 
@@ -55,7 +56,8 @@ def create_api(settings: Settings) -> FastAPI:
     )
     app.state.ctx = Context.create(settings)
     errors.install(app)
-    for module in ROUTERS:  # every status an operation can answer is in the OpenAPI, with the error body
+    routers = [*ROUTERS, simulation] if settings.env == "simulation" else ROUTERS  # never in production
+    for module in routers:  # every status an operation can answer is in the OpenAPI, with the error body
         statuses = (503,) if module is health else errors.CHECKOUT_ERRORS if module is checkout else errors.API_ERRORS
         app.include_router(module.router, responses=errors.documented(statuses))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

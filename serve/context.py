@@ -9,10 +9,12 @@ import redis.asyncio as aioredis
 
 from actors.payments import SandboxGateway
 from actors.routing import Router
+from actors.simulation_clock import follow_simulation_clock
 from config import Settings
 
 if TYPE_CHECKING:
     from recsys.serving import LiveStore
+    from serve.analytics import AnalyticsRecorder
     from serve.search import ProductSearch
 
 
@@ -23,11 +25,13 @@ class Context:
     redis: aioredis.Redis  # for the read model (actors/reads.py) and rate limits; writes go through actors
     _search: ProductSearch | None = field(default=None, repr=False)
     _gateway: SandboxGateway | None = field(default=None, repr=False)
+    _analytics: AnalyticsRecorder | None = field(default=None, repr=False)
     _recommendations: LiveStore | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
         assert settings.redis_url
+        follow_simulation_clock(settings)
         return cls(settings, Router(settings), aioredis.from_url(settings.redis_url, decode_responses=True))
 
     @property
@@ -38,12 +42,21 @@ class Context:
         return self._gateway
 
     @property
+    def analytics(self) -> AnalyticsRecorder:
+        """This replica's recorder of analytics events (searches, product views): serve/analytics.py."""
+        if self._analytics is None:
+            from serve.analytics import AnalyticsRecorder
+
+            self._analytics = AnalyticsRecorder(self.settings, self.redis)
+        return self._analytics
+
+    @property
     def search(self) -> ProductSearch:
         """This replica's product search (it opens the index on first use)."""
         if self._search is None:
             from serve.search import ProductSearch
 
-            self._search = ProductSearch(self.settings, self.redis)
+            self._search = ProductSearch(self.settings, self.analytics)
         return self._search
 
     @property

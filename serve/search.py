@@ -19,8 +19,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from config import Settings
 from domain.search import SearchRequest
 from search.index import SearchIndex
@@ -31,12 +29,12 @@ SEARCH_THREADS = 2  # per replica (and a replica per core): tantivy runs without
 
 
 class ProductSearch:
-    def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
+    def __init__(self, settings: Settings, analytics: AnalyticsRecorder) -> None:
         self.settings = settings
         # facets are counted on the search thread too: under load the other searches keep every core busy
         self.index = SearchIndex.open(settings.search_dir, read_only=True, facet_threads=0,
                                       cache_entries=settings.search_cache_entries)
-        self.analytics = AnalyticsRecorder(settings, redis)
+        self.analytics = analytics
         self._threads = ThreadPoolExecutor(SEARCH_THREADS, "search")
         self._checked_at = time.monotonic()
         self._reload_lock = threading.Lock()

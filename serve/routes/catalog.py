@@ -131,12 +131,21 @@ async def list_products(
     return listing
 
 
+ViewSource = Literal["recommendation", "related", "search", "browse"]
+
+
 @router.get("/v1/products/{product_id}")
-async def get_product(product_id: PathId, ctx: Ctx, user: MaybeUser) -> dict[str, Any]:
-    """200 `{"product"}` with each variant's `available`; 404 when unknown or hidden from the caller."""
+async def get_product(product_id: PathId, ctx: Ctx, user: MaybeUser,
+                      ref: Annotated[ViewSource | None, Query()] = None) -> dict[str, Any]:
+    """200 `{"product"}` with each variant's `available`; 404 when unknown or hidden from the caller; 422 for a
+    `ref` (where the shopper came from: recommendation, related, search, browse) other than those. The view is
+    recorded as a `product.viewed` analytics event (sampled)."""
     stored = (await reads.products(ctx, [product_id])).get(product_id)
     product = ensure_visible(None if stored is None else Product.from_dict(stored), product_id,
                              as_catalog_user(user))
+    if ctx.analytics.sampled():
+        ctx.analytics.record("product.viewed", {"product_id": product_id, "user_id": user and user.user_id,
+                                                "source": ref})
     return {"product": (await with_stock(ctx, [product.to_dict()]))[0]}
 
 

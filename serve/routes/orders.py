@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from actors import reads
 from domain.errors import NotFound
@@ -25,6 +26,10 @@ PageSize = Annotated[int, Query(ge=1, le=100)]
 
 class CancelBody(Body):
     reason: str | None = None
+
+
+class ChargebackIn(Body):
+    reason: str = Field(default="fraudulent", min_length=1, max_length=64, pattern=r"^[a-z_]+$")
 
 
 class StatusChange(Body):
@@ -72,3 +77,12 @@ async def change_status(order_id: PathId, body: StatusChange, ctx: Ctx, admin: A
     order = await ctx.router.owner("shoppers", order_id).advance.remote(
         order_id, body.status, body.tracking_number, body.note)
     return {"order": order}
+
+
+@router.post("/v1/admin/orders/{order_id}/chargeback")
+async def chargeback(order_id: PathId, body: ChargebackIn, ctx: Ctx, admin: AdminUser) -> dict[str, Any]:
+    """Admin records that the card's issuer took a shipped order's money back. 200 `{"chargeback": {"order_id",
+    "payment_id", "amount", "reason", "status"}}`; 404 unknown order; 409 `payment_not_disputable` when nothing
+    captured is left to take back (not shipped, refunded, or charged back already with another reason)."""
+    taken = await ctx.router.owner("shoppers", order_id).chargeback.remote(order_id, body.reason)
+    return {"chargeback": taken}

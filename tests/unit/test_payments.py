@@ -200,3 +200,20 @@ def test_a_book_restored_from_its_records_continues_where_it_left_off() -> None:
     assert restored.get(payment.id).to_dict() == book.get(payment.id).to_dict()
     assert restored.capture(payment.id, 4_000, "cap", NOW).payment is None  # still a replay
     assert restored.refund(payment.id, None, "r", NOW).result["status"] == "refunded"
+
+
+def test_a_chargeback_takes_back_what_was_captured_and_not_refunded_once() -> None:
+    book = PaymentBook()
+    payment = authorized(book)
+    with pytest.raises(Conflict):
+        book.chargeback(payment.id, "fraudulent", "cb-1", NOW)  # nothing captured yet
+    book.capture(payment.id, None, "cap-1", NOW)
+    book.refund(payment.id, 2_500, "ref-1", NOW)
+    receipt = book.chargeback(payment.id, "fraudulent", "cb-2", NOW)
+    assert (receipt.result["status"], receipt.result["charged_back"]) == ("charged_back", 7_500)
+    [(kind, data)] = receipt.events
+    assert kind == "payment.chargeback"
+    assert (data["order_id"], data["amount"], data["reason"]) == ("chk_1", 7_500, "fraudulent")
+    assert book.chargeback(payment.id, "fraudulent", "cb-2", NOW).events == ()  # a replay
+    with pytest.raises(Conflict):
+        book.chargeback(payment.id, "fraudulent", "cb-3", NOW)

@@ -1,0 +1,260 @@
+"""The simulated world: a catalog, shoppers with hidden tastes, and a few fraudulent actors.
+
+Both the HTTP simulator (`simulation/simulate.py`) and the synthetic lake generator (`simulation/synthetic.py`)
+draw from one `World`, so what a shopper looks at and buys follows the same tastes in both. A world is a pure
+function of its catalog, its size and its seed: no clock, no I/O, nothing from the shop.
+
+Tastes (hidden from the shop, revealed only by `ground_truth()`):
+- 1-2 favourite categories and 1-2 favourite brands (brands sold in a favourite category where there are any);
+- a price band: what the shopper will pay for one unit, from the catalog's price quantiles.
+
+Product choice (`pick_products`, vectorised, one draw per shopper index given): with probability `TASTE_SHARE`
+a product of a favourite category, of a favourite brand when that category sells one (`BRAND_SHARE`), else a
+product of the whole catalog by popularity (a Zipf law over a fixed, seeded ranking). Buying is likelier inside
+the price band (`buy_weight`).
+
+Fraud (`FRAUD_PATTERNS`): a `FRAUD_SHARE` of shoppers are fraudulent actors with one pattern each; every order
+they place is fraud, and the simulator files a chargeback for it some days later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+
+from domain.cards import luhn_valid
+
+FraudPattern = Literal["stolen_card_burst", "many_cards", "far_shipping", "unusual_amount"]
+FRAUD_PATTERNS: tuple[FraudPattern, ...] = ("stolen_card_burst", "many_cards", "far_shipping", "unusual_amount")
+FRAUD_SHARE = 0.04
+TASTE_SHARE = 0.75  # of product picks made from a favourite category
+BRAND_SHARE = 0.5  # of those, from a favourite brand when the category sells one
+ZIPF = 1.1  # popularity of the catalog outside a shopper's tastes
+COUNTRIES = ("US", "US", "US", "US", "CA", "GB", "DE", "FR")  # where honest shoppers live (and their cards)
+FAR_COUNTRIES = ("NG", "RU", "BR", "VN", "ID", "UA")  # where `far_shipping` fraud sends the goods
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    price: int  # minor units, what a unit sells for
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    category_id: str
+    brand: str
+    variants: tuple[Variant, ...]
+    name: str = ""
+
+    @property
+    def price(self) -> int:
+        return min(variant.price for variant in self.variants)
+
+
+@dataclass(frozen=True)
+class Card:
+    number: str  # a Luhn-valid test number the sandbox authorizes
+    country: str  # where it was issued (the world knows; the shop may not)
+
+
+@dataclass(frozen=True)
+class Taste:
+    categories: tuple[str, ...]
+    brands: tuple[str, ...]
+    price_band: tuple[int, int]  # minor units, inclusive
+
+
+@dataclass
+class Shopper:
+    key: str  # the world's own name for the shopper, e.g. s000042
+    taste: Taste
+    country: str
+    cards: list[Card]
+    signup_day: int  # the simulated day the shopper registers (0 = the first)
+    visit_rate: float  # chance of coming back on a given day
+    fraud: FraudPattern | None = None
+    user_id: str | None = None  # the shop's id, once registered (`World.bind`)
+
+
+@dataclass
+class OrderTruth:
+    order_id: str
+    shopper: str  # Shopper.key
+    day: int
+    total: int
+    fraud: bool
+    pattern: FraudPattern | None = None
+
+
+@dataclass
+class World:
+    seed: int
+    products: list[Product]
+    shoppers: list[Shopper]
+    days: int
+    orders: list[OrderTruth] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._index_catalog()
+
+    # -- the catalog, indexed for vectorised picks ------------------------------------------------------
+    def _index_catalog(self) -> None:
+        """Products ordered by (category, brand), so a category and a (category, brand) are each one contiguous
+        range of `self.order`; popularity is a seeded ranking of all products."""
+        rng = np.random.default_rng([self.seed, 1])
+        products = self.products
+        keys = sorted(range(len(products)), key=lambda i: (products[i].category_id, products[i].brand, i))
+        self.order = np.asarray(keys, dtype=np.int64)
+        self.category_range: dict[str, tuple[int, int]] = {}
+        self.brand_range: dict[tuple[str, str], tuple[int, int]] = {}
+        for position, i in enumerate(keys):
+            product = self.products[i]
+            start, _ = self.category_range.get(product.category_id, (position, position))
+            self.category_range[product.category_id] = (start, position + 1)
+            pair = (product.category_id, product.brand)
+            start, _ = self.brand_range.get(pair, (position, position))
+            self.brand_range[pair] = (start, position + 1)
+        weights = 1.0 / np.arange(1, len(self.products) + 1) ** ZIPF
+        self.popularity_order = rng.permutation(len(self.products))
+        self.popularity_cdf = np.cumsum(weights) / weights.sum()
+        self.prices = np.asarray([product.price for product in self.products], dtype=np.int64)
+        # per shopper: the ranges its taste picks from (two slots each; a single favourite fills both)
+        n = len(self.shoppers)
+        self.taste_ranges = np.zeros((n, 2, 2), dtype=np.int64)
+        self.brand_ranges = np.zeros((n, 2, 2), dtype=np.int64)
+        self.bands = np.zeros((n, 2), dtype=np.int64)
+        for s, shopper in enumerate(self.shoppers):
+            categories = (list(shopper.taste.categories) * 2)[:2]
+            self.taste_ranges[s] = [self.category_range[c] for c in categories]
+            for slot, category in enumerate(categories):
+                ranges = [self.brand_range[(category, brand)] for brand in shopper.taste.brands
+                          if (category, brand) in self.brand_range]
+                self.brand_ranges[s, slot] = ranges[slot % len(ranges)] if ranges else self.category_range[category]
+            self.bands[s] = shopper.taste.price_band
+
+    def pick_products(self, shoppers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One product index per shopper index in `shoppers` (see the module's docstring for the law)."""
+        n = len(shoppers)
+        slot = rng.integers(0, 2, n)
+        by_taste = rng.random(n) < TASTE_SHARE
+        by_brand = rng.random(n) < BRAND_SHARE
+        ranges = np.where(by_brand[:, None], self.brand_ranges[shoppers, slot], self.taste_ranges[shoppers, slot])
+        offset = (rng.random(n) * (ranges[:, 1] - ranges[:, 0])).astype(np.int64)
+        tasted = self.order[ranges[:, 0] + offset]
+        popular = self.popularity_order[np.searchsorted(self.popularity_cdf, rng.random(n), side="right").clip(
+            0, len(self.products) - 1)]
+        return np.where(by_taste, tasted, popular)
+
+    def buy_weight(self, shoppers: np.ndarray, products: np.ndarray) -> np.ndarray:
+        """How willing each shopper is to buy the product: 1 inside the price band, 0.25 outside."""
+        price = self.prices[products]
+        inside = (price >= self.bands[shoppers, 0]) & (price <= self.bands[shoppers, 1])
+        return np.where(inside, 1.0, 0.25)
+
+    def likes(self, shopper: int, product: int) -> bool:
+        """Whether a product matches the shopper's tastes (a favourite category or brand)."""
+        taste, item = self.shoppers[shopper].taste, self.products[product]
+        return item.category_id in taste.categories or item.brand in taste.brands
+
+    # -- what happened ----------------------------------------------------------------------------------
+    def bind(self, shopper: int, user_id: str) -> None:
+        self.shoppers[shopper].user_id = user_id
+
+    def record_order(self, order_id: str, shopper: int, day: int, total: int) -> OrderTruth:
+        person = self.shoppers[shopper]
+        truth = OrderTruth(order_id, person.key, day, total, person.fraud is not None, person.fraud)
+        self.orders.append(truth)
+        return truth
+
+    def ground_truth(self) -> dict[str, Any]:
+        """What only evaluation may read: every shopper's tastes and role, and which orders were fraud."""
+        return {
+            "seed": self.seed,
+            "days": self.days,
+            "shoppers": {
+                shopper.key: {"user_id": shopper.user_id, "categories": list(shopper.taste.categories),
+                              "brands": list(shopper.taste.brands), "price_band": list(shopper.taste.price_band),
+                              "country": shopper.country, "card_countries": [card.country for card in shopper.cards],
+                              "signup_day": shopper.signup_day, "fraud": shopper.fraud}
+                for shopper in self.shoppers
+            },
+            "orders": [asdict(order) for order in self.orders],
+            "fraud_orders": sorted(order.order_id for order in self.orders if order.fraud),
+        }
+
+    def write_ground_truth(self, path: str | Path) -> Path:
+        return write_truth(self.ground_truth(), path)
+
+
+def write_truth(truth: dict[str, Any], path: str | Path) -> Path:
+    """Write a ground truth file whole (a temporary file, then a rename)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(target.suffix + ".tmp")
+    temporary.write_bytes(orjson.dumps(truth, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    temporary.replace(target)
+    return target
+
+
+def build_world(products: Sequence[Product], shoppers: int, days: int, seed: int,
+                fraud_share: float = FRAUD_SHARE) -> World:
+    """A seeded world over `products` (at least one): same arguments, same world."""
+    if not products:
+        raise ValueError("a world needs at least one product")
+    rng = np.random.default_rng([seed, 0])
+    categories = sorted({product.category_id for product in products})
+    brands_of: dict[str, list[str]] = {}
+    for product in products:
+        brands_of.setdefault(product.category_id, [])
+        if product.brand not in brands_of[product.category_id]:
+            brands_of[product.category_id].append(product.brand)
+    prices = np.asarray(sorted(product.price for product in products))
+    people = []
+    for s in range(shoppers):
+        draws = rng.random(8)
+        favourite = _some(categories, 1 + int(draws[0] < 0.5), rng)
+        offered = sorted({brand for category in favourite for brand in brands_of[category]})
+        brands = _some(offered, 1 + int(draws[1] < 0.5), rng)
+        low, high = sorted(draws[2:4])
+        top = len(prices) - 1
+        band = (int(prices[int(low * 0.6 * top)]), int(prices[int(min(1.0, high + 0.3) * top)]))
+        fraud: FraudPattern | None = None
+        if draws[4] < fraud_share:
+            fraud = FRAUD_PATTERNS[int(draws[5] * len(FRAUD_PATTERNS))]
+        country = COUNTRIES[int(draws[6] * len(COUNTRIES))]
+        cards = [Card(card_number(rng), country)]
+        if fraud in ("stolen_card_burst", "many_cards"):
+            cards = [Card(card_number(rng), COUNTRIES[int(rng.integers(len(COUNTRIES)))])
+                     for _ in range(int(rng.integers(4, 9)))]
+        elif fraud == "far_shipping":
+            country = FAR_COUNTRIES[int(rng.integers(len(FAR_COUNTRIES)))]  # ships there; the card is from elsewhere
+        signup = 0 if fraud is None and draws[7] < 0.5 else int(rng.integers(0, max(1, days)))
+        visit_rate = 0.9 if fraud == "stolen_card_burst" else float(rng.uniform(0.15, 0.6))
+        people.append(Shopper(f"s{s:06d}", Taste(tuple(sorted(favourite)), tuple(sorted(brands)), band), country,
+                              cards, signup, visit_rate, fraud))
+    return World(seed, list(products), people, days)
+
+
+def _some(names: Sequence[str], count: int, rng: np.random.Generator) -> list[str]:
+    """`count` different names (all of them when there are fewer), drawn with `rng`."""
+    if count >= len(names):
+        return list(names)
+    return [names[int(i)] for i in rng.permutation(len(names))[:count]]
+
+
+def card_number(rng: np.random.Generator) -> str:
+    """A Luhn-valid Visa-like test number (not one of the sandbox's special decline numbers: those start 4000)."""
+    body = "4" + str(int(rng.integers(1, 10))) + str(int(rng.integers(10**12, 10**13)))
+    return body + luhn_digit(body)
+
+
+def luhn_digit(body: str) -> str:
+    """The check digit that makes `body` + it pass the Luhn check (the shop's own check decides)."""
+    return next(digit for digit in "0123456789" if luhn_valid(body + digit))

@@ -1,7 +1,7 @@
 """Train the recommenders on the event lake, compare them with popularity, and publish what the API serves.
 
     python -m pipelines.recommendations                    # the lake at BAZAAR_LAKE_DIR (default <data dir>/lake)
-    python -m pipelines.recommendations --test-share 0.2 --factors 16 --candidates 50
+    python -m pipelines.recommendations --test-share 0.2 --factors 64 --candidates 50
 
 Reads purchases (`order.created`), adds to cart (`cart.item_added`) and views (`product.viewed`) from the lake
 (recsys/interactions.py); evaluates popularity, co-purchase, co-view, matrix factorisation (implicit's ALS) and
@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--factors", type=int, default=FactorsConfig.factors)
     parser.add_argument("--iterations", type=int, default=FactorsConfig.iterations)
     parser.add_argument("--regularization", type=float, default=FactorsConfig.regularization)
+    parser.add_argument("--alpha", type=float, default=FactorsConfig.alpha, help="ALS confidence scale")
     parser.add_argument("--candidates", type=int, default=50, help="products kept per shopper (default 50)")
     parser.add_argument("--dry-run", action="store_true", help="evaluate only; publish nothing")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--test-share is between 0 and 1")
     settings: Settings = load_settings(**plain_env_overrides(os.environ))
     lake = Lake(args.lake or settings.lake_dir)
-    options = Options(args.test_share, FactorsConfig(args.factors, args.iterations, args.regularization),
+    options = Options(args.test_share, FactorsConfig(args.factors, args.iterations, args.regularization, args.alpha),
                       args.candidates, publish=not args.dry_run)
     print(report(train(lake, options, progress=not args.quiet), lake))
 

@@ -1,13 +1,14 @@
 """What shoppers did with products, read from the event lake (docs/events.md, "The lake").
 
 - a purchase: each line of `order.created` (its `variant_id` mapped to its product through `product.created`'s
-  `variant_ids` and `product.updated`'s `added_variant_ids`);
+  `variant_ids` and `product.updated`'s `added_variant_ids`, or, for products listed before the lake began, the
+  `cart.item_added` that put it in the cart);
 - an add to cart: `cart.item_added`;
 - a view: `product.viewed` on the analytics stream (`product_id`, `user_id`; anonymous views have no user and are
   left out).
 A field the lake has no column for yet (a type newer than lake/schemas.py) is read from the row's `extra` JSON.
-The catalogue (every product created, with its category and brand) comes along, for coverage and for the
-serving filters' fallback.
+The catalogue (every product created, with its category and brand, and every product seen in an interaction)
+comes along, for coverage and for the related lists' fill.
 """
 
 from __future__ import annotations
@@ -87,16 +88,22 @@ def read_history(lake: Lake, on_file: Callable[[str], None] | None = None) -> Hi
     for row in rows("product.updated", ("product_id", "added_variant_ids")):
         variant_product.update((variant_id, row["product_id"]) for variant_id in row["added_variant_ids"] or ())
     found = history.interactions
+    for row in rows("cart.item_added", ("user_id", "product_id", "variant_id")):
+        if row["user_id"] and row["product_id"]:
+            found.append(Interaction(row["user_id"], row["product_id"], CART, row["at"]))
+            if row["variant_id"]:  # a catalog seeded before the lake existed is known from its carts
+                variant_product.setdefault(row["variant_id"], row["product_id"])
+    for row in rows("product.viewed", ("user_id", "product_id")):
+        if row["user_id"] and row["product_id"]:
+            found.append(Interaction(row["user_id"], row["product_id"], VIEW, row["at"]))
     for row in rows("order.created", ("user_id", "items")):
         for item in row["items"] or ():
             product_id = variant_product.get(item["variant_id"])
             if product_id is not None and row["user_id"]:
                 found.append(Interaction(row["user_id"], product_id, PURCHASE, row["at"]))
-    for kind, event_type in ((CART, "cart.item_added"), (VIEW, "product.viewed")):
-        for row in rows(event_type, ("user_id", "product_id")):
-            if row["user_id"] and row["product_id"]:
-                found.append(Interaction(row["user_id"], row["product_id"], kind, row["at"]))
     found.sort(key=lambda interaction: interaction.at)
+    for interaction in found:  # the catalogue: every product created, or seen
+        history.products.setdefault(interaction.product_id, {})
     return history
 
 

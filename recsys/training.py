@@ -56,7 +56,7 @@ def fit(history: History, config: FactorsConfig = FactorsConfig()) -> Models:
     co_view = ItemToItem("co-view", vocabulary, vocabulary.matrix(train, CO_VIEW))
     factors = Factors(vocabulary, vocabulary.matrix(train, CONFIDENCE), config)
     return Models(Popularity(train), co_purchase, co_view, factors,
-                  Blend("blend (MF + co-view)", [factors, co_view]))
+                  Blend("blend (MF + co-purchase)", [factors, co_purchase]))
 
 
 def bought_by_user(history: History) -> dict[str, set[str]]:
@@ -102,25 +102,46 @@ class Evaluation:
         return "\n".join(lines)
 
 
-def evaluate(history: History, test_share: float = 0.2, config: FactorsConfig = FactorsConfig(),
-             step: Callable[[str], None] = lambda _: None) -> Evaluation:
-    cutoff = cutoff_for(history, test_share)
-    train = history.before(cutoff)
-    step("fit on the training period")
-    models = fit(train, config)
-    known = bought_by_user(train)
-    relevant: dict[str, set[str]] = defaultdict(set)
-    for interaction in history.of_kind(PURCHASE):
-        if interaction.at >= cutoff and interaction.product_id not in known.get(interaction.user_id, ()):
-            relevant[interaction.user_id].add(interaction.product_id)
+@dataclass
+class Holdout:
+    """A time split: what was known before the cutoff, and what each shopper bought after it that was new."""
+
+    cutoff: int
+    train: History
+    known: dict[str, set[str]]  # user -> products bought before the cutoff
+    relevant: dict[str, set[str]]  # user -> products first bought at or after it
+
+    @classmethod
+    def of(cls, history: History, test_share: float) -> Holdout:
+        cutoff = cutoff_for(history, test_share)
+        train = history.before(cutoff)
+        known = bought_by_user(train)
+        relevant: dict[str, set[str]] = defaultdict(set)
+        for interaction in history.of_kind(PURCHASE):
+            if interaction.at >= cutoff and interaction.product_id not in known.get(interaction.user_id, ()):
+                relevant[interaction.user_id].add(interaction.product_id)
+        return cls(cutoff, train, known, dict(relevant))
+
+
+def score(models: Models, holdout: Holdout, relevant: dict[str, set[str]], catalogue: int,
+          step: Callable[[str], None] = lambda _: None) -> list[dict[str, Any]]:
+    """Each model's recall@10, NDCG@10 and coverage against `relevant`, for its shoppers."""
     users = sorted(relevant)
-    evaluation = Evaluation(cutoff, train_interactions=len(train.interactions), test_users=len(users))
-    catalogue = len(history.products) or len(models.co_purchase.vocabulary.products)
+    rows = []
     for ranker in models.rankers:
         step(f"evaluate {ranker.name}")
-        lists = recommend(ranker, users, K, known, models.popularity.ranking)
-        evaluation.rows.append({"model": ranker.name, **metrics.evaluate(lists, relevant, catalogue, K)})
-    return evaluation
+        lists = recommend(ranker, users, K, holdout.known, models.popularity.ranking)
+        rows.append({"model": ranker.name, **metrics.evaluate(lists, relevant, catalogue, K)})
+    return rows
+
+
+def evaluate(history: History, test_share: float = 0.2, config: FactorsConfig = FactorsConfig(),
+             step: Callable[[str], None] = lambda _: None) -> Evaluation:
+    holdout = Holdout.of(history, test_share)
+    step("fit on the training period")
+    models = fit(holdout.train, config)
+    rows = score(models, holdout, holdout.relevant, len(history.products), step)
+    return Evaluation(holdout.cutoff, rows, len(holdout.train.interactions), len(holdout.relevant))
 
 
 @dataclass

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 N ?= 1000000
 
-.PHONY: install run test lint unit bench bench-deps bench-search catalog search-index audit chaos clean system-deps export
+.PHONY: install run test lint unit bench bench-deps bench-search catalog search-index audit chaos clean system-deps export simulate synthetic
 
 install: system-deps $(STAMP)
 
@@ -74,3 +74,18 @@ export: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# drive a running shop (BAZAAR_ENV=simulation, see docs/simulation.md) through its HTTP API with simulated shoppers;
+# the admin is BAZAAR_ADMIN_EMAIL / BAZAAR_ADMIN_PASSWORD; `make simulate SHOPPERS=500 DAYS=30 SEED=3`
+SHOPPERS ?= 200
+DAYS ?= 14
+SEED ?= 7
+URL ?= http://127.0.0.1:8000
+simulate: install
+	$(BIN)/python -m simulation.simulate --shoppers $(SHOPPERS) --days $(DAYS) --seed $(SEED) --url $(URL) \
+	  --truth var/simulation/truth.json
+
+# synthetic events of the documented schemas straight into a lake, for volume: `make synthetic EVENTS=10000000`
+EVENTS ?= 10000000
+synthetic: install
+	$(BIN)/python -m simulation.synthetic --events $(EVENTS) --days 90 --seed $(SEED) --lake var/lake-synthetic/lake

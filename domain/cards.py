@@ -53,13 +53,22 @@ def normalize_number(card_number: str) -> str:
 
 
 def luhn_valid(digits: str) -> bool:
+    return luhn_sum(digits) % 10 == 0
+
+
+def luhn_check_digit(body: str) -> str:
+    """The digit that, appended to `body`, makes a number that passes the Luhn check (test card numbers)."""
+    return str((10 - luhn_sum(body + "0")) % 10)
+
+
+def luhn_sum(digits: str) -> int:
     total = 0
     for position, char in enumerate(reversed(digits)):
         value = int(char)
         if position % 2 == 1:
             value = value * 2 - 9 if value > 4 else value * 2
         total += value
-    return total % 10 == 0
+    return total
 
 
 def card_brand(digits: str) -> Brand:

@@ -23,7 +23,7 @@ def ulids(prefix: str, ms: np.ndarray, rng: np.random.Generator) -> pa.Array:
     chars[:, :len(head)] = head
     for i in range(10):
         chars[:, len(head) + 9 - i] = _CROCKFORD[(ms >> (5 * i)) & 31]
-    chars[:, len(head) + 10:] = _CROCKFORD[rng.integers(0, 32, (n, 16), dtype=np.uint8)]
+    chars[:, len(head) + 10:] = _CROCKFORD[np.frombuffer(rng.bytes(n * 16), dtype=np.uint8).reshape(n, 16) & 31]
     return fixed_width_strings(chars)
 
 

@@ -113,3 +113,19 @@ def api_url(platform: Settings) -> Iterator[str]:
 def shop(api_url: str) -> Iterator[Shop]:
     with Shop(api_url, ADMIN_EMAIL, ADMIN_PASSWORD) as shop:
         yield shop
+
+
+@pytest.fixture(scope="session")
+def simulation_url(api_url: str, platform: Settings, redis_client: redis.Redis) -> Iterator[str]:
+    """The base URL of a second app of the session's shop (`/sim`, env "simulation": its admin may move the
+    business clock), beside the session's own on the same Serve. The actors are the session's (env "test")."""
+    from ray import serve
+
+    from actors import keys
+    from serve.app import build_app
+
+    serve.run(build_app(platform.model_copy(update={"env": "simulation", "api_replicas": 1})), name="sim",
+              route_prefix="/sim")
+    yield f"{api_url}/sim"
+    serve.delete("sim")
+    redis_client.delete(keys.SIMULATION_CLOCK)

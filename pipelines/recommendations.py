@@ -55,6 +55,8 @@ def train(lake: Lake, options: Options = Options(), progress: bool = True) -> Tr
     with tqdm(total=count_files(lake) + STEPS, unit="step", desc="recommendations", disable=not progress) as bar:
         bar.set_postfix_str("reading the lake")
         history = read_history(lake, on_file=lambda _: bar.update())
+        if not history.interactions:  # nothing to learn from: the API keeps what it serves (or its fallback)
+            return Trained(None, None, "nothing", {"history": counts(history), "seconds": 0.0})
 
         def step(what: str) -> None:
             bar.set_postfix_str(what)
@@ -85,6 +87,8 @@ def train(lake: Lake, options: Options = Options(), progress: bool = True) -> Tr
 
 def report(trained: Trained, lake: Lake) -> str:
     lines = []
+    if trained.served == "nothing":
+        return f"no purchases, adds to cart or views in the lake at {lake.url}: nothing trained, nothing published"
     if trained.evaluation is not None:
         lines += [trained.evaluation.table(), ""]
     else:

@@ -77,3 +77,10 @@ def test_the_pipeline_runs_as_a_command_from_the_environment(lake: Lake, tmp_pat
     assert done.returncode == 0, done.stderr
     assert "recall@10" in done.stdout and "matrix factorisation" in done.stdout
     assert store.current_version(lake) is not None and "published" in done.stdout
+
+
+def test_an_empty_lake_publishes_nothing(tmp_path: Path) -> None:
+    lake = Lake(str(tmp_path / "empty"))
+    trained = train(lake, progress=False)
+    assert trained.version is None and store.current_version(lake) is None
+    assert trained.metrics["history"]["interactions"] == 0

@@ -21,6 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -94,7 +95,7 @@ def measure(port: int, name: str, paths: list[str], tokens: list[str | None], re
     return stage
 
 
-def prepare(shop: Shop, products: int, shoppers: int) -> tuple[list[dict], list[Account]]:
+def prepare(shop: Shop, products: int, shoppers: int) -> tuple[list[dict[str, Any]], list[Account]]:
     categories = [shop.category()["id"] for _ in range(12)]
     listed = [shop.product(stock=1000, category_id=categories[n % 12], brand=f"Brand{n % 8}")
               for n in tqdm(range(products), desc="  listing products", leave=False)]
@@ -133,8 +134,7 @@ def main(argv: list[str] | None = None) -> None:
             trained = train(lake)
             print(report(trained, lake))
             time.sleep(settings.recsys_reload_seconds + 1)  # every replica looks for the new store by then
-            tokens: list[str | None] = [a.access_token for a in accounts[:known]] + \
-                [a.access_token for a in newcomers]
+            tokens: list[str | None] = [a.access_token for a in [*accounts[:known], *newcomers]]
             port = settings.http_port
             stages = [
                 measure(port, "GET /healthz (no-op)", ["/healthz"], [None] * args.clients, args.requests),

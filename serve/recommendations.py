@@ -24,7 +24,7 @@ WINDOW_EXTRA = 5  # candidates checked beyond the limit and half of it again, fo
 async def for_shopper(ctx: Context, user_id: str, limit: int) -> list[dict[str, Any]]:
     """"For you": the shopper's candidates, popular ones when the model does not know them."""
     store = await ctx.recommendations.current()
-    ranked = [*store.users.get(user_id, ()), *store.popular] if store else await popular_in_search(ctx, limit)
+    ranked = [*store.for_user(user_id), *store.popular] if store else await popular_in_search(ctx, limit)
     return await shown(ctx, ranked, limit, user_id, "recommendation")
 
 
@@ -33,7 +33,7 @@ async def related_to(ctx: Context, product_id: str, user: CatalogUser | None, us
     """"Customers also bought": the product's related ones, then popular ones; never the product itself. NotFound
     when the product is unknown or hidden from `user`."""
     store = await ctx.recommendations.current()
-    ranked = [*store.related.get(product_id, ()), *store.popular] if store else await popular_in_search(ctx, limit)
+    ranked = [*store.related(product_id), *store.popular] if store else await popular_in_search(ctx, limit)
     return await shown(ctx, ranked, limit, user_id, "related", subject=(product_id, user))
 
 

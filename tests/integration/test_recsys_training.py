@@ -59,9 +59,9 @@ def test_a_published_store_is_switched_to_whole(lake: Lake, world: World) -> Non
     assert loaded is not None
     assert len(loaded.popular) > 10 and set(loaded.popular) <= set(world.products)
     assert set(loaded.users) <= set(world.tastes) and len(loaded.users) > 250
-    candidates = next(iter(loaded.users.values()))
+    candidates = loaded.for_user(next(iter(loaded.users)))
     assert len(candidates) == 50 and len(set(candidates)) == 50
-    assert all(len(related) == 20 and product not in related for product, related in loaded.related.items())
+    assert all(len(loaded.related(p)) == 20 and p not in loaded.related(p) for p in world.products)
     metrics = store.read_metrics(lake, first.version)
     assert metrics is not None and metrics["evaluation"][0]["model"] == "popularity"
     versions = [train(lake, progress=False).version for _ in range(store.KEEP)]

@@ -21,7 +21,8 @@ def test_a_replica_serves_nothing_until_a_store_is_published_then_follows_curren
     assert asyncio.run(live.current()) is None
     first = store.publish(lake, recommendations("one"), {"served": "test"})
     loaded = asyncio.run(live.current())
-    assert loaded is not None and loaded.version == first and loaded.users == {"usr_a": ["one-1"]}
+    assert loaded is not None and loaded.version == first and loaded.for_user("usr_a") == ["one-1"]
+    assert loaded.related("prd_x") == ["one-2"] and loaded.related("one-1") == [] and loaded.for_user("usr_b") == []
     second = store.publish(lake, recommendations("two"), {})
     loaded = asyncio.run(live.current())
     assert loaded is not None and loaded.version == second and loaded.popular == ["two-3"]

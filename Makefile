@@ -32,7 +32,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy domain actors config lake analytics simulation
+	$(BIN)/mypy domain actors config lake analytics recsys simulation
 
 unit: install
 	$(BIN)/python -m pytest -q tests/unit

@@ -157,6 +157,8 @@ class Settings(BaseSettings):
     lake_dir: str = ""  # default: <data_dir>/lake
     lake_batch_max: int = Field(default=50_000, ge=1, le=1_000_000)  # events of a stream written as one batch at most
     lake_flush_seconds: float = Field(default=30, gt=0)  # following the streams, what was read is written this often
+    # recommendations (recsys/): each API replica looks for a newly published store at most this often (0: always)
+    recsys_reload_seconds: float = Field(default=5.0, ge=0, le=3600)
 
     # the analytics run (pipelines/analytics.py): a DuckDB file, with a Parquet copy of each table beside it
     analytics_db: Path = Path("")  # default: <data_dir>/analytics/analytics.duckdb

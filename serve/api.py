@@ -27,6 +27,7 @@ from serve.routes import (
     orders,
     passwords,
     payments,
+    recommendations,
     search,
     sellers,
     simulation,
@@ -35,8 +36,8 @@ from serve.routes import (
 
 # Routes are matched in this order, by FastAPI and again by Serve (to name the route in its metrics), one by one:
 # the shop's busiest paths come first (matching took an eighth of a replica's CPU with checkout near the end).
-ROUTERS = [health, cart, checkout, search, catalog, orders, payments, inventory, auth, passwords, users, sellers,
-           analytics]
+ROUTERS = [health, cart, checkout, search, catalog, recommendations, orders, payments, inventory, auth, passwords,
+           users, sellers, analytics]
 
 
 def docs_enabled(settings: Settings) -> bool:

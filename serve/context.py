@@ -14,6 +14,7 @@ from config import Settings
 
 if TYPE_CHECKING:
     from analytics.report import AnalyticsReport
+    from recsys.serving import LiveStore
     from serve.analytics import AnalyticsRecorder
     from serve.search import ProductSearch
 
@@ -27,6 +28,7 @@ class Context:
     _gateway: SandboxGateway | None = field(default=None, repr=False)
     _analytics: AnalyticsRecorder | None = field(default=None, repr=False)
     _report: AnalyticsReport | None = field(default=None, repr=False)
+    _recommendations: LiveStore | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
@@ -67,3 +69,12 @@ class Context:
 
             self._report = AnalyticsReport(self.settings.analytics_db)
         return self._report
+
+    @property
+    def recommendations(self) -> LiveStore:
+        """This replica's recommendation store, in memory (it loads the lake's current version on first use)."""
+        if self._recommendations is None:
+            from recsys.serving import LiveStore
+
+            self._recommendations = LiveStore(self.settings.lake_dir, self.settings.recsys_reload_seconds)
+        return self._recommendations

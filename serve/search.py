@@ -48,6 +48,12 @@ class ProductSearch:
         self._record(request, result)
         return result
 
+    async def popular(self, count: int) -> list[str]:
+        """The ids of the `count` most ordered products in stock (for recommendations; recorded as no search)."""
+        request = SearchRequest(sort="popularity", in_stock=True, page_size=count)
+        result = await asyncio.get_running_loop().run_in_executor(self._threads, self._search, request)
+        return [hit["product_id"] for hit in result["hits"]]
+
     async def suggest(self, q: str, limit: int = SUGGEST_LIMIT) -> list[str]:
         prefix = " ".join(q.split())
         if not prefix:

@@ -66,6 +66,7 @@ def settings(redis_server: LocalRedis, data_dir: Path) -> Settings:
         fraud_max_declines_per_user_hour=3,
         fraud_max_declines_per_card_hour=1_000_000,
         fraud_max_declines_per_ip_hour=1_000_000,
+        recsys_reload_seconds=0.2,  # a store a test publishes is served at once
     )
 
 

@@ -1,0 +1,36 @@
+"""Recommendations: "for you" (a signed-in shopper) and "customers also bought" (anyone), answered from each
+replica's in-memory store (serve/recommendations.py, docs/recommendations.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from serve.deps import Ctx, CurrentUser
+from serve.recommendations import for_shopper, related_to
+from serve.routes.catalog import MaybeUser, as_catalog_user
+from serve.schemas import PathId
+
+router = APIRouter(tags=["recommendations"])
+
+LIMIT_DEFAULT, LIMIT_MAX = 10, 50
+Limit = Annotated[int, Query(ge=1, le=LIMIT_MAX, description=f"how many products, 1 to {LIMIT_MAX}")]
+
+
+@router.get("/v1/recommendations")
+async def recommendations(ctx: Ctx, user: CurrentUser, limit: Limit = LIMIT_DEFAULT) -> dict[str, Any]:
+    """Signed-in shopper. 200 `{"items": [product, ...]}`: active products in stock the shopper has not ordered,
+    best first, popular ones for a shopper the model does not know; each with a `link` carrying
+    `?ref=recommendation`. 401 without a valid token; 422 for a limit outside 1..50."""
+    return {"items": await for_shopper(ctx, user.user_id, limit)}
+
+
+@router.get("/v1/products/{product_id}/related")
+async def related_products(product_id: PathId, ctx: Ctx, user: MaybeUser, limit: Limit = LIMIT_DEFAULT
+                           ) -> dict[str, Any]:
+    """Anyone. 200 `{"items": [product, ...]}`: what the product's buyers (and viewers) also bought, in stock,
+    never the product itself nor (for a signed-in shopper) what they ordered; each `link` carries `?ref=related`.
+    404 when the product is unknown or hidden from the caller; 422 for a limit outside 1..50."""
+    return {"items": await related_to(ctx, product_id, as_catalog_user(user), None if user is None else user.user_id,
+                                      limit)}

@@ -1,0 +1,96 @@
+"""Recommendations through HTTP: the store a training run would publish, served with the shop's live filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from config import Settings
+from lake.layout import Lake
+from recsys import store
+from recsys.training import Recommendations
+from tests.shop import Account, Shop, assert_error
+from tests.support import wait_until
+
+pytestmark = pytest.mark.ray
+
+
+class Scene:
+    def __init__(self, shop: Shop, settings: Settings) -> None:
+        p = {name: shop.product(name=f"Recsys {name}") for name in ("bought", "d", "e", "f", "g")}
+        p["sold_out"] = shop.product(name="Recsys sold out", stock=0)
+        p["inactive"] = shop.product(name="Recsys inactive", status="inactive")
+        self.products = p
+        self.shopper = shop.register()
+        self.newcomer = shop.register()
+        assert shop.add_to_cart(self.shopper, p["bought"]).status_code == 200
+        assert shop.checkout(self.shopper, shop.checkout_body(self.shopper)).status_code == 201
+        ids = {name: product["id"] for name, product in p.items()}
+        self.ids = ids
+        self.version = store.publish(Lake(settings.lake_dir), Recommendations(
+            users={self.shopper.user["id"]: [ids[n] for n in ("bought", "sold_out", "inactive", "d", "e")]},
+            related={ids["d"]: [ids[n] for n in ("e", "sold_out", "d", "bought")]},
+            popular=[ids[n] for n in ("f", "g", "sold_out", "d")]), {"test": True})
+
+    def names(self, items: list[dict[str, Any]]) -> list[str]:
+        by_id = {product_id: name for name, product_id in self.ids.items()}
+        return [by_id.get(item["id"], item["id"]) for item in items]
+
+
+@pytest.fixture(scope="module")
+def scene(shop: Shop, settings: Settings) -> Scene:
+    return Scene(shop, settings)
+
+
+def recommended(shop: Shop, account: Account, **params: Any) -> list[dict[str, Any]]:
+    r = shop.http.get("/v1/recommendations", headers=account.headers, params=params)
+    assert r.status_code == 200, r.text
+    return r.json()["items"]  # type: ignore[no-any-return]
+
+
+def related(shop: Shop, product_id: str, account: Account | None = None, **params: Any) -> list[dict[str, Any]]:
+    r = shop.http.get(f"/v1/products/{product_id}/related", params=params,
+                      headers=account.headers if account else None)
+    assert r.status_code == 200, r.text
+    return r.json()["items"]  # type: ignore[no-any-return]
+
+
+def served(shop: Shop, scene: Scene) -> list[str]:
+    """A new shopper's list, once every replica serves the scene's store (each picks it up on its own)."""
+    wait_until(lambda: all(scene.names(recommended(shop, scene.newcomer)) == ["f", "g", "d"] for _ in range(6)))
+    return scene.names(recommended(shop, scene.newcomer))
+
+
+def test_a_shopper_is_never_recommended_what_they_bought_what_is_sold_out_or_inactive(
+        shop: Shop, scene: Scene) -> None:
+    served(shop, scene)
+    items = recommended(shop, scene.shopper)
+    assert scene.names(items) == ["d", "e", "f", "g"]  # their own list, then popular ones, all filtered
+    assert all(item["link"] == f"/v1/products/{item['id']}?ref=recommendation" for item in items)
+    assert all(item["status"] == "active" and any(v["available"] > 0 for v in item["variants"]) for item in items)
+    assert scene.names(recommended(shop, scene.shopper, limit=1)) == ["d"]
+
+
+def test_a_new_shopper_gets_the_popular_products_in_stock(shop: Shop, scene: Scene) -> None:
+    assert served(shop, scene) == ["f", "g", "d"]
+
+
+def test_customers_who_bought_a_product_also_bought(shop: Shop, scene: Scene) -> None:
+    served(shop, scene)
+    d = scene.ids["d"]
+    items = related(shop, d)
+    assert scene.names(items) == ["e", "bought", "f", "g"]  # never d itself, nor what is sold out
+    assert all(item["link"].endswith("?ref=related") for item in items)
+    assert scene.names(related(shop, d, scene.shopper)) == ["e", "f", "g"]  # not what the shopper has
+    assert scene.names(related(shop, scene.ids["e"], limit=2)) == ["f", "g"]  # no neighbours: popular ones
+
+
+def test_bad_requests_get_the_contracts_errors(shop: Shop, scene: Scene) -> None:
+    for limit in (0, 51, "ten"):
+        assert_error(shop.http.get("/v1/recommendations", headers=scene.shopper.headers, params={"limit": limit}),
+                     422, "validation_error")
+        assert_error(shop.http.get(f"/v1/products/{scene.ids['d']}/related", params={"limit": limit}), 422)
+    assert_error(shop.http.get("/v1/recommendations"), 401)
+    assert_error(shop.http.get("/v1/products/prd_01ABCDEFGH0000000000000000/related"), 404)
+    assert_error(shop.http.get(f"/v1/products/{scene.ids['inactive']}/related"), 404)  # hidden from shoppers

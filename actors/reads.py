@@ -145,12 +145,14 @@ async def shelf(ctx: Context, product_ids: list[str], user_id: str | None, order
     `orders` orders that were not cancelled (what they already have): two round trips, each one pipeline. (orjson:
     parsing the products was a fifth of the recommendation routes' own CPU with json.)"""
     pipe = ctx.redis.pipeline(transaction=False)
-    pipe.hmget(keys.PRODUCTS, product_ids)
+    if product_ids:  # HMGET with no field is an error; no candidates at all happens (no model, nothing ordered)
+        pipe.hmget(keys.PRODUCTS, product_ids)
     if user_id is not None:
         pipe.zrevrange(keys.user_orders(user_id), 0, orders - 1)
-    replies = await pipe.execute()
-    found = {pid: orjson.loads(raw) for pid, raw in zip(product_ids, replies[0], strict=True) if raw is not None}
-    order_ids = replies[1] if user_id is not None else []
+    replies = iter(await pipe.execute()) if product_ids or user_id is not None else iter(())
+    stored = next(replies) if product_ids else []
+    found = {pid: orjson.loads(raw) for pid, raw in zip(product_ids, stored, strict=True) if raw is not None}
+    order_ids = next(replies) if user_id is not None else []
     groups = ctx.router.group("inventory", (v["id"] for product in found.values() for v in product["variants"]))
     pipe = ctx.redis.pipeline(transaction=False)
     if order_ids:

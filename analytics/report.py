@@ -42,10 +42,15 @@ class AnalyticsReport:
                               "`python -m pipelines.analytics` (make analytics)", {"retry_after": 60}) from None
         with self._lock:
             if self._connection is None or self._opened != (found.st_ino, found.st_mtime_ns):
-                connection = duckdb.connect(str(self.database), read_only=True)
-                connection.execute("SET TimeZone = 'UTC'")
+                # A connection of its own attaching the file: `duckdb.connect(path)` would hand back the database
+                # instance DuckDB keeps per path while the old connection lives, still reading the replaced file.
+                connection = duckdb.connect()
+                connection.execute("ATTACH ? AS run (READ_ONLY)", [str(self.database)])
                 self._connection, self._opened = connection, (found.st_ino, found.st_mtime_ns)
-            return self._connection.cursor()
+            cursor = self._connection.cursor()
+        cursor.execute("USE run")  # per cursor: a cursor is a connection of its own
+        cursor.execute("SET TimeZone = 'UTC'")
+        return cursor
 
     def answer(self, start: date, end: date, granularity: Granularity) -> dict[str, Any]:
         """Revenue, orders and AOV per period (periods starting from `start`'s own, up to `end`), the range's

@@ -27,6 +27,7 @@ from tqdm import tqdm
 from lake.layout import Lake
 from simulation.arrow_columns import DAY_MS, TypeBatch, ulids, write_chunk
 from simulation.catalogs import synthetic_catalog
+from simulation.order_signals import BURST, Signals
 from simulation.sessions import Catalog, sessions_events
 from simulation.world import World, build_world, write_truth
 
@@ -59,7 +60,8 @@ def generate(lake_url: str, events: int, days: int, seed: int, start: date = dat
     start_ms = int(np.datetime64(start.isoformat(), "ms").astype(np.int64))
     catalog = Catalog.of(world)
     users = registrations(world, start_ms, rng)
-    shopper, day = session_days(world, max(1, round(events / EVENTS_PER_SESSION)), rng)
+    signals = Signals.of(world, users.ms, rng)
+    shopper, day = session_days(world, signals, max(1, round(events / EVENTS_PER_SESSION)), start_ms, rng)
     written, fraud_orders = 0, []
     with tqdm(total=events, unit="event", desc="synthetic lake", disable=not progress) as bar:
         written += write_chunk(lake, [users], 0, rng)
@@ -67,8 +69,8 @@ def generate(lake_url: str, events: int, days: int, seed: int, start: date = dat
         per_chunk = max(1, round(CHUNK_EVENTS / EVENTS_PER_SESSION))
         for number, lo in enumerate(range(0, len(shopper), per_chunk), start=1):
             hi = min(len(shopper), lo + per_chunk)
-            batches, fraud = sessions_events(world, catalog, users.columns["user_id"], shopper[lo:hi], day[lo:hi],
-                                             start_ms, days, rng)
+            batches, fraud = sessions_events(world, catalog, signals, users.columns["user_id"], shopper[lo:hi],
+                                             day[lo:hi], start_ms, days, rng)
             fraud_orders.extend(fraud)
             count = write_chunk(lake, batches, number, rng)
             written += count
@@ -97,17 +99,18 @@ def registrations(world: World, start_ms: int, rng: np.random.Generator) -> Type
     return TypeBatch("user.registered", EVENTS_STREAM, ms, {"user_id": user_ids, "email": emails, "role": "customer"})
 
 
-def session_days(world: World, sessions: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def session_days(world: World, signals: Signals, sessions: int, start_ms: int,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Who shops on which day, sorted by day: shoppers come back at their visit rate, from their signup day on;
-    a stolen-card burst happens within two days of signing up."""
+    a stolen-card burst is a few sessions on the day it starts (Signals.burst_ms)."""
     rates = np.asarray([shopper.visit_rate for shopper in world.shoppers])
     signup = np.asarray([shopper.signup_day for shopper in world.shoppers])
-    bursts = np.asarray([shopper.fraud == "stolen_card_burst" for shopper in world.shoppers])
-    shopper = rng.choice(len(rates), sessions, p=rates / rates.sum())
+    weights = signals.burst_weight(rates, sessions)
+    shopper = rng.choice(len(rates), sessions, p=weights / weights.sum())
     first = signup[shopper]
     day = first + (rng.random(sessions) * (world.days - first)).astype(np.int64)
-    burst = bursts[shopper]
-    day[burst] = np.minimum(first[burst] + rng.integers(0, 2, int(burst.sum())), world.days - 1)
+    burst = signals.pattern[shopper] == BURST
+    day[burst] = np.minimum((signals.burst_ms[shopper[burst]] - start_ms) // DAY_MS, world.days - 1)
     order = np.argsort(day, kind="stable")
     return shopper[order], day[order]
 

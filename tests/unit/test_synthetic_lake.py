@@ -55,7 +55,7 @@ def test_checkouts_payments_and_orders_line_up(lake: Path) -> None:
     assert len(set(event_ids)) == len(event_ids)
 
 
-def test_views_follow_the_hidden_tastes_and_chargebacks_only_fraud(lake: Path) -> None:
+def test_views_follow_the_hidden_tastes_and_chargebacks_mostly_fraud(lake: Path) -> None:
     truth = json.loads((lake.parent / "synthetic-truth.json").read_text())
     shoppers = {s["user_id"]: s for s in truth["shoppers"].values()}
     category_of = {p.id: p.category_id for p in synthetic_catalog(catalog_size(30_000), 5)}
@@ -63,7 +63,7 @@ def test_views_follow_the_hidden_tastes_and_chargebacks_only_fraud(lake: Path) -
     liked = sum(category_of[v["product_id"]] in shoppers[v["user_id"]]["categories"] for v in views)
     assert liked / len(views) > 0.6
     charged = set(read(lake, "payment.chargeback").column("order_id").to_pylist())
-    assert charged and charged <= set(truth["fraud_orders"])
+    assert charged and len(charged & set(truth["fraud_orders"])) / len(charged) > 0.7  # a few honest ones disputed
 
 
 def test_the_same_seed_writes_the_same_lake(lake: Path, tmp_path: Path) -> None:

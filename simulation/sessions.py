@@ -99,21 +99,24 @@ def sessions_events(world: World, catalog: Catalog, signals: Signals, user_ids: 
         "user_id": user_ids.take(pa.array(shopper[add_session])), "product_id": catalog.product_ids.take(
             pa.array(add_product)), "variant_id": variant_ids, "quantity": quantity}))
 
-    # checkout: a session with a cart may become one order of all its lines
+    # checkout: a session with a cart may become one order of all its lines (a variant added twice is one line)
     buys = np.zeros(n, dtype=bool)
     has_cart = np.unique(add_session)
     buys[has_cart] = rng.random(len(has_cart)) < np.where(fraud[has_cart], FRAUD_CHECKOUT_SHARE, CHECKOUT_SHARE)
     line = buys[add_session]
-    line_session = add_session[line]
+    kinds = len(catalog.prices)
+    keys, merged = np.unique(add_session[line] * kinds + variant[line], return_inverse=True)
+    line_session, line_variant = keys // kinds, keys % kinds
+    line_quantity = np.bincount(merged, weights=quantity[line], minlength=len(keys)).astype(np.int64)
     buyers = np.flatnonzero(buys)
     counts = np.bincount(line_session, minlength=n)[buyers]
     line_offsets = np.concatenate([[0], np.cumsum(counts)])
-    amounts = (catalog.prices[variant[line]] * quantity[line])
-    totals = np.add.reduceat(amounts, line_offsets[:-1]) if len(buyers) else np.zeros(0, dtype=np.int64)
+    prices = catalog.prices[line_variant]
+    totals = np.add.reduceat(prices * line_quantity, line_offsets[:-1]) if len(buyers) else np.zeros(0, np.int64)
     placed, fraud_ids = orders(signals, user_ids.take(pa.array(shopper[buyers])), shopper[buyers], fraud[buyers],
                                add_ms[np.searchsorted(add_session, buyers, side="right") - 1] + 5 * MINUTE, totals,
-                               order_items(line_offsets, variant_ids.filter(pa.array(line)), quantity[line],
-                                           catalog.prices[variant[line]]), start_ms, days, rng)
+                               order_items(line_offsets, catalog.variant_ids.take(pa.array(line_variant)),
+                                           line_quantity, prices), start_ms, days, rng)
     return batches + placed, fraud_ids
 
 
@@ -152,6 +155,13 @@ def orders(signals: Signals, users: pa.Array, buyer: np.ndarray, fraud: np.ndarr
     keep = pa.array(shipped)
     batches.append(TypeBatch("payment.captured", EVENTS, ship_ms[shipped], _filtered(
         {**payment, "status": "captured", "captured": totals}, keep)))
+    batches.append(TypeBatch("order.shipped", EVENTS, ship_ms[shipped] + 100, {
+        "order_id": order_ids.filter(keep), "user_id": users.filter(keep), "status": "shipped",
+        "payment_status": "paid", "tracking_number": pc.binary_join_element_wise(
+            "SYN", pc.utf8_slice_codeunits(order_ids.filter(keep), -8), "")}))
+    lines = pa.MapArray.from_arrays(items.offsets, items.values.field("variant_id"), items.values.field("quantity"))
+    batches.append(TypeBatch("inventory.shipped", EVENTS, ship_ms[shipped] + 200, {
+        "shard": 0, "reservation_id": ulids("res", ship_ms[shipped], rng), "lines": lines.filter(keep)}))
     later = ship_ms + rng.integers(2 * DAY_MS, 20 * DAY_MS, n)
     returned = shipped & ~fraud & (rng.random(n) < RETURN_SHARE) & (later <= end)
     keep = pa.array(returned)

@@ -33,7 +33,7 @@ from simulation.order_signals import BURST, Signals
 from simulation.sessions import Catalog, sessions_events
 from simulation.world import World, build_world, write_truth
 
-EVENTS_PER_SESSION = 6.9  # what a session yields on average (measured), to size the run
+EVENTS_PER_SESSION = 7.5  # what a session yields on average (measured: catalog, shipments and signals included)
 EVENTS_PER_SHOPPER = 250
 EVENTS_PER_PRODUCT = 2000
 CHUNK_EVENTS = 1_500_000  # events generated and written at a time (bounds memory)

@@ -56,7 +56,8 @@ class Signals:
     burst_ms: np.ndarray  # when a stolen-card burst starts
 
     @classmethod
-    def of(cls, world: World, created_ms: np.ndarray, rng: np.random.Generator) -> Signals:
+    def of(cls, world: World, created_ms: np.ndarray, end_ms: int, rng: np.random.Generator) -> Signals:
+        """The world's shoppers' signals; `end_ms` ends the history (a burst starts before it)."""
         shoppers = world.shoppers
         n = len(shoppers)
         pattern = np.asarray([PATTERN_CODES[shopper.fraud] for shopper in shoppers], dtype=np.int8)
@@ -76,7 +77,8 @@ class Signals:
                    home_ip, fraud_ip, pa.array([shopper.country for shopper in shoppers]),
                    np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
                    pa.array([fingerprint(card.number) for card in cards]), pa.array([card.country for card in cards]),
-                   created_ms + rng.integers(10 * 60_000, DAY_MS + DAY_MS // 4, n))
+                   np.minimum(created_ms + rng.integers(10 * 60_000, DAY_MS + DAY_MS // 4, n),
+                              end_ms - BURST_MINUTES * 60_000))
 
     def burst_weight(self, rates: np.ndarray, sessions: int) -> np.ndarray:
         """Visit weights with a stolen-card burst's brought down to BURST_SESSIONS sessions on average."""

@@ -63,7 +63,7 @@ def generate(lake_url: str, events: int, days: int, seed: int, start: date = dat
     start_ms = int(np.datetime64(start.isoformat(), "ms").astype(np.int64))
     catalog = Catalog.of(world)
     users = registrations(world, start_ms, rng)
-    signals = Signals.of(world, users.ms, rng)
+    signals = Signals.of(world, users.ms, start_ms + days * DAY_MS, rng)
     shopper, day = session_days(world, signals, max(1, round(events / EVENTS_PER_SESSION)), start_ms, rng)
     written, fraud_orders = 0, []
     with tqdm(total=events, unit="event", desc="synthetic lake", disable=not progress) as bar:

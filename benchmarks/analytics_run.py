@@ -1,8 +1,9 @@
 """The analytics run over 10 million events (the target: under 60 s on this machine); prints its figures.
 
-    .venv/bin/python -m benchmarks.analytics_run [--events 10000000] [--lake var/bench-lake] [--reader ray]
+    .venv/bin/python -m benchmarks.analytics_run [--events 10000000] [--lake var/bench-lake/lake] [--reader ray]
 
-Generates the synthetic lake first when the folder has none (benchmarks/analytics_events.py), then times one whole
+Generates the world's synthetic lake first when the folder has none (simulation/synthetic.py, 90 days, seed 7: the
+same lake as `python -m simulation.synthetic --events 10000000 --days 90 --seed 7 --lake <lake>`), then times one whole
 run of pipelines/analytics.py into a temporary folder: with the Ray reader, the time includes starting a local
 Ray (the run's own, as a standalone `python -m pipelines.analytics` would).
 """
@@ -14,20 +15,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.analytics_events import generate
 from config import load_settings
 from pipelines.analytics import run
+from simulation.synthetic import generate
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.analytics_run", description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--lake", default="var/bench-lake")
+    parser.add_argument("--lake", default="var/bench-lake/lake")
     parser.add_argument("--reader", choices=("ray", "ray-data", "duckdb"), default="ray")
     args = parser.parse_args(argv)
     lake = Path(args.lake).absolute()
     if not (lake / "events").exists():
-        generate(str(lake), args.events)
+        report = generate(str(lake), args.events, days=90, seed=7, progress=True)
+        print(f"synthetic lake: {report.events:,} events in {report.seconds:.1f} s")
     in_lake = sum(1 for _ in (lake / "events").glob("type=*/date=*/*.parquet"))
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings(env="test", data_dir=Path(folder), lake_dir=str(lake), jwt_secret="benchmark")

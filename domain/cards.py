@@ -95,7 +95,7 @@ def sandbox_card_number(country: str, serial: int = 0) -> str:
     body = f"{bins[0] if bins else '411111'}{serial:09d}"
     if len(body) != 15:
         raise ValueError("serial must be under 10**9")
-    return body + next(d for d in "0123456789" if luhn_valid(body + d))
+    return body + luhn_check_digit(body)
 
 
 def card_brand(digits: str) -> Brand:

@@ -3,10 +3,12 @@
     python -m pipelines.fraud              # train, print the hold-out figures, write a new version
     python -m pipelines.fraud --approve    # ... and approve it whatever the figures say (an operator's call)
 
-Orders are split by time: the last 20% are the hold-out, never seen in training. Within the first 80%, the last
-quarter chooses the threshold (the best F1 there) for a model fitted on the rest; the model is then fitted on
-all of the 80%. On the hold-out it prints ROC AUC, precision and recall at that threshold, beside the rules'
-(domain/fraud.py on the same orders: hold or decline counts as flagged, severity as the score).
+Orders too recent to be labelled are set aside (`matured`: placed within the median chargeback delay before the
+newest chargeback, their chargebacks may not have come yet). The rest are split by time: the last 20% are the
+hold-out, never seen in training. Within the first 80%, the last quarter chooses the threshold (the best F1 there)
+for a model fitted on the rest; the model is then fitted on all of the 80%. On the hold-out it prints ROC AUC,
+precision and recall at that threshold, beside the rules' (domain/fraud.py on the same orders: hold or decline
+counts as flagged, severity as the score).
 
 The version goes to `<lake>/models/fraud/<version>/` (lake/models.py). It is approved (shopper shards start
 scoring with it within `fraud_model_check_seconds`) with `--approve`, or by itself when its hold-out ROC AUC beats
@@ -32,7 +34,7 @@ from domain.fraud import FraudRules
 from domain.fraud_features import FEATURES
 from lake.layout import Lake
 from lake.models import ModelStore, version_at
-from pipelines.fraud_data import TrainingSet, charged_back, placed_orders, training_set
+from pipelines.fraud_data import TrainingSet, charged_back, matured, placed_orders, training_set
 
 HOLDOUT_SHARE = 0.2
 VALIDATION_SHARE = 0.25  # of the training part: chooses the threshold
@@ -58,13 +60,15 @@ class Report:
     threshold: float
     model: Scores
     rules: Scores
+    too_recent: int = 0  # orders left out: their chargebacks may not have come yet
 
     def table(self) -> str:
         rows = [("", "ROC AUC", "precision", "recall"),
                 ("model", *_figures(self.model)), ("rules only", *_figures(self.rules))]
         lines = [f"{a:<12}{b:>9}{c:>11}{d:>9}" for a, b, c, d in rows]
         state = "approved" if self.approved else "not approved (python -m pipelines.fraud --approve, or approve it)"
-        return "\n".join([f"fraud model {self.version}: {self.orders} orders, {self.chargebacks} charged back; "
+        return "\n".join([f"fraud model {self.version}: {self.orders} orders, {self.chargebacks} charged back "
+                          f"({self.too_recent} newer ones left out: too recent to be labelled); "
                           f"hold-out (last {HOLDOUT_SHARE:.0%} by time): {self.holdout_orders} orders, "
                           f"{self.holdout_chargebacks} charged back; threshold {self.threshold:.3f}", *lines, state])
 
@@ -117,14 +121,16 @@ def train(settings: Settings, *, approve: bool = False, progress: bool = True) -
     """Train on `settings.lake_dir`, write the new version there, approve it when asked or when it is clearly
     better than the rules; the report of what happened."""
     lake = Lake(settings.lake_dir)
-    data = training_set(placed_orders(lake), charged_back(lake), progress)
+    charged = charged_back(lake)
+    everything = training_set(placed_orders(lake), charged, progress)
+    data = matured(everything, charged)
     model, threshold, model_scores, rule_scores = fit(data, FraudRules.from_settings(settings))
     moment = now()
     version = version_at(moment)
     cut = int(len(data) * (1 - HOLDOUT_SHARE))
     auto = model_scores.roc_auc - rule_scores.roc_auc >= settings.fraud_auto_approve_margin
     report = Report(version, approve or auto, len(data), int(data.labels.sum()), len(data) - cut,
-                    int(data.labels[cut:].sum()), threshold, model_scores, rule_scores)
+                    int(data.labels[cut:].sum()), threshold, model_scores, rule_scores, len(everything) - len(data))
     metrics: dict[str, Any] = {**asdict(report), "holdout_share": HOLDOUT_SHARE, "trained_at": moment.isoformat()}
     store = ModelStore(lake, MODEL_NAME)
     store.publish(version, model, metrics, list(FEATURES))

@@ -5,8 +5,8 @@ order's features from the orders before it only (domain/fraud_features.py `Histo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Container, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -36,6 +36,10 @@ class TrainingSet:
     def __len__(self) -> int:
         return len(self.order_ids)
 
+    def first(self, count: int) -> TrainingSet:
+        return replace(self, order_ids=self.order_ids[:count], at=self.at[:count], features=self.features[:count],
+                       labels=self.labels[:count], rule_inputs=self.rule_inputs[:count])
+
 
 def read_events(lake: Lake, event_type: str, columns: list[str]) -> pa.Table:
     """One event type's rows (only `columns`), or an empty table when the lake has none yet. Files written before a
@@ -54,11 +58,25 @@ def placed_orders(lake: Lake) -> list[PlacedOrder]:
     return orders
 
 
-def charged_back(lake: Lake) -> set[str]:
-    return {row["order_id"] for row in read_events(lake, "payment.chargeback", ["order_id"]).to_pylist()}
+def charged_back(lake: Lake) -> dict[str, float]:
+    """Charged-back order ids -> when the chargeback came (epoch seconds)."""
+    rows = read_events(lake, "payment.chargeback", ["order_id", "event_at"]).to_pylist()
+    return {row["order_id"]: _epoch(row["event_at"]) for row in rows}
 
 
-def training_set(orders: Iterable[PlacedOrder], charged: set[str], progress: bool = False) -> TrainingSet:
+def matured(data: TrainingSet, charged: dict[str, float]) -> TrainingSet:
+    """The orders old enough to be labelled: placed before the newest chargeback less the median time orders took
+    to be charged back. A later order may still be charged back (the label is not known yet): kept, it would count
+    as honest fraud that was simply not reported yet."""
+    delays = [charged[order_id] - at for order_id, at in zip(data.order_ids, data.at, strict=True)
+              if order_id in charged]
+    if not delays:
+        return data
+    horizon = max(charged.values()) - float(np.median(delays))
+    return data.first(int(np.searchsorted(data.at, horizon, side="right")))
+
+
+def training_set(orders: Iterable[PlacedOrder], charged: Container[str], progress: bool = False) -> TrainingSet:
     replay = HistoryReplay()
     ids, times, rows, labels, rule_inputs = [], [], [], [], []
     for order in tqdm(list(orders), desc="fraud features", unit="order", disable=not progress):
@@ -71,6 +89,11 @@ def training_set(orders: Iterable[PlacedOrder], charged: set[str], progress: boo
         rule_inputs.append((order.total, signals.user_orders_hour, signals.card_orders_hour))
     features = np.array(rows, dtype=float).reshape(len(rows), len(FEATURES))
     return TrainingSet(ids, np.array(times, dtype=float), features, np.array(labels, dtype=int), rule_inputs)
+
+
+def _epoch(at: object) -> float:
+    assert isinstance(at, datetime)
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
 
 
 def _placed(row: dict[str, object]) -> PlacedOrder:

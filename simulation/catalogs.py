@@ -28,6 +28,12 @@ def synthetic_catalog(products: int, seed: int) -> list[Product]:
     return made
 
 
+def category_names(category_ids: Iterable[str]) -> dict[str, str]:
+    """Display names of categories: a synthetic catalog's `cat_<n>` is the demo department n's leaf category."""
+    names = {f"cat_{d:03d}": department.category[-1] for d, department in enumerate(DEPARTMENTS)}
+    return {category_id: names.get(category_id, category_id) for category_id in category_ids}
+
+
 def from_listing(items: Iterable[dict[str, Any]]) -> list[Product]:
     """Products as the API lists them (`{"id", "category_id", "brand", "variants": [{"id", "price",
     "sale_price"}]}`), the variants' price being what they sell for."""

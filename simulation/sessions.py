@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simulation.arrow_columns import DAY_MS, TypeBatch, order_items, ulids
+from simulation.order_signals import Signals
 from simulation.world import World
 
 EVENTS, ANALYTICS = "bz:events", "bz:analytics"
@@ -23,6 +24,7 @@ RECOMMENDED_SHARE = 0.15  # of views that came from a recommendation
 ADD_SHARE = 0.3  # of views (times the shopper's buy weight) added to the cart
 CHECKOUT_SHARE, FRAUD_CHECKOUT_SHARE = 0.55, 0.95
 CANCEL_SHARE, RETURN_SHARE, CHARGEBACK_SHARE = 0.05, 0.04, 0.9
+FRIENDLY_FRAUD_SHARE = 0.003  # of honest shipped orders: charged back all the same (the shopper disputes it)
 MINUTE = 60_000
 
 
@@ -35,8 +37,7 @@ class Catalog:
     offsets: np.ndarray
     variant_ids: pa.Array
     prices: np.ndarray
-    fraud: np.ndarray  # per shopper: a fraudster?
-    unusual: np.ndarray  # per shopper: buys unusual amounts
+    unusual: np.ndarray  # per shopper: buys unusual amounts (once its orders are fraud)
 
     @classmethod
     def of(cls, world: World) -> Catalog:
@@ -47,17 +48,16 @@ class Catalog:
                    np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
                    pa.array([variant.id for variant in variants]),
                    np.asarray([variant.price for variant in variants], dtype=np.int64),
-                   np.asarray([shopper.fraud is not None for shopper in world.shoppers]),
                    np.asarray([shopper.fraud == "unusual_amount" for shopper in world.shoppers]))
 
 
-def sessions_events(world: World, catalog: Catalog, user_ids: pa.Array, shopper: np.ndarray, day: np.ndarray,
-                    start_ms: int, days: int, rng: np.random.Generator) -> tuple[list[TypeBatch], list[str]]:
-    """The events of these sessions, and the ids of the orders fraudsters placed in them."""
+def sessions_events(world: World, catalog: Catalog, signals: Signals, user_ids: pa.Array, shopper: np.ndarray,
+                    day: np.ndarray, start_ms: int, days: int,
+                    rng: np.random.Generator) -> tuple[list[TypeBatch], list[str]]:
+    """The events of these sessions, and the ids of the fraudulent orders placed in them."""
     n = len(shopper)
-    fraud = catalog.fraud[shopper]
-    hour = np.where(fraud & (rng.random(n) < 0.6), rng.integers(0, 6, n), rng.integers(7, 24, n))
-    begin = start_ms + day * DAY_MS + hour * 3_600_000 + rng.integers(0, 3_600_000, n)
+    fraud = day >= signals.fraud_from[shopper]
+    begin = signals.session_start(shopper, day, fraud, start_ms, rng)
     batches = []
 
     # views: the first view of a session that searched came from the search
@@ -91,7 +91,7 @@ def sessions_events(world: World, catalog: Catalog, user_ids: pa.Array, shopper:
     add_session, add_product = session_of_view[added], product[added]
     variant = catalog.offsets[add_product] + (rng.random(len(add_product)) * (
         catalog.offsets[add_product + 1] - catalog.offsets[add_product])).astype(np.int64)
-    quantity = np.where(catalog.unusual[shopper[add_session]], rng.integers(4, 10, len(variant)),
+    quantity = np.where(catalog.unusual[shopper[add_session]] & fraud[add_session], rng.integers(3, 9, len(variant)),
                         1 + (rng.random(len(variant)) < 0.15))
     add_ms = view_ms[added] + 20_000
     variant_ids = catalog.variant_ids.take(pa.array(variant))
@@ -99,28 +99,33 @@ def sessions_events(world: World, catalog: Catalog, user_ids: pa.Array, shopper:
         "user_id": user_ids.take(pa.array(shopper[add_session])), "product_id": catalog.product_ids.take(
             pa.array(add_product)), "variant_id": variant_ids, "quantity": quantity}))
 
-    # checkout: a session with a cart may become one order of all its lines
+    # checkout: a session with a cart may become one order of all its lines (a variant added twice is one line)
     buys = np.zeros(n, dtype=bool)
     has_cart = np.unique(add_session)
     buys[has_cart] = rng.random(len(has_cart)) < np.where(fraud[has_cart], FRAUD_CHECKOUT_SHARE, CHECKOUT_SHARE)
     line = buys[add_session]
-    line_session = add_session[line]
+    kinds = len(catalog.prices)
+    keys, merged = np.unique(add_session[line] * kinds + variant[line], return_inverse=True)
+    line_session, line_variant = keys // kinds, keys % kinds
+    line_quantity = np.bincount(merged, weights=quantity[line], minlength=len(keys)).astype(np.int64)
     buyers = np.flatnonzero(buys)
     counts = np.bincount(line_session, minlength=n)[buyers]
     line_offsets = np.concatenate([[0], np.cumsum(counts)])
-    amounts = (catalog.prices[variant[line]] * quantity[line])
-    totals = np.add.reduceat(amounts, line_offsets[:-1]) if len(buyers) else np.zeros(0, dtype=np.int64)
-    placed, fraud_ids = orders(catalog, user_ids.take(pa.array(shopper[buyers])), shopper[buyers],
-                      add_ms[np.searchsorted(add_session, buyers, side="right") - 1] + 5 * MINUTE, totals,
-                      order_items(line_offsets, variant_ids.filter(pa.array(line)), quantity[line],
-                                  catalog.prices[variant[line]]), start_ms, days, rng)
+    prices = catalog.prices[line_variant]
+    totals = np.add.reduceat(prices * line_quantity, line_offsets[:-1]) if len(buyers) else np.zeros(0, np.int64)
+    placed, fraud_ids = orders(signals, user_ids.take(pa.array(shopper[buyers])), shopper[buyers], fraud[buyers],
+                               add_ms[np.searchsorted(add_session, buyers, side="right") - 1] + 5 * MINUTE, totals,
+                               order_items(line_offsets, catalog.variant_ids.take(pa.array(line_variant)),
+                                           line_quantity, prices), start_ms, days, rng)
     return batches + placed, fraud_ids
 
 
-def orders(catalog: Catalog, users: pa.Array, buyer: np.ndarray, at: np.ndarray, totals: np.ndarray, items: pa.Array,
-           start_ms: int, days: int, rng: np.random.Generator) -> tuple[list[TypeBatch], list[str]]:
-    """A checkout per buyer: started, authorized, created; then shipped (captured) or cancelled (voided); some
-    returned (refunded), and a fraudster's shipped order charged back."""
+def orders(signals: Signals, users: pa.Array, buyer: np.ndarray, fraud: np.ndarray, at: np.ndarray,
+           totals: np.ndarray, items: pa.Array, start_ms: int, days: int,
+           rng: np.random.Generator) -> tuple[list[TypeBatch], list[str]]:
+    """A checkout per buyer: started, authorized, created (with the fraud signals); then shipped (captured) or
+    cancelled (voided); some returned (refunded), and most shipped fraud (`fraud`, per order) charged back: labels
+    as noisy as a shop's (some fraud is never disputed, a few honest orders are)."""
     n = len(buyer)
     order_ids, saga_ids, payment_ids = ulids("ord", at, rng), ulids("chk", at, rng), ulids("pay", at, rng)
     number = pc.cast(pa.array(rng.integers(10_000_000, 99_999_999, n)), pa.string())
@@ -133,9 +138,9 @@ def orders(catalog: Catalog, users: pa.Array, buyer: np.ndarray, at: np.ndarray,
                                                            "brand": "visa", "last4": "4242"}),
         TypeBatch("order.created", EVENTS, at + 600, {
             "order_id": order_ids, "user_id": users, "status": "confirmed", "payment_status": "authorized",
-            "order_number": number, "total": totals, "currency": "USD", "items": items})]
+            "order_number": number, "total": totals, "currency": "USD", "items": items,
+            **signals.order_columns(buyer, fraud, rng)})]
     end = start_ms + days * DAY_MS - 1
-    fraud = catalog.fraud[buyer]
     cancelled = rng.random(n) < CANCEL_SHARE
     cancel_ms = at + rng.integers(10 * MINUTE, DAY_MS, n)
     keep = pa.array(cancelled)
@@ -150,13 +155,21 @@ def orders(catalog: Catalog, users: pa.Array, buyer: np.ndarray, at: np.ndarray,
     keep = pa.array(shipped)
     batches.append(TypeBatch("payment.captured", EVENTS, ship_ms[shipped], _filtered(
         {**payment, "status": "captured", "captured": totals}, keep)))
+    batches.append(TypeBatch("order.shipped", EVENTS, ship_ms[shipped] + 100, {
+        "order_id": order_ids.filter(keep), "user_id": users.filter(keep), "status": "shipped",
+        "payment_status": "paid", "tracking_number": pc.binary_join_element_wise(
+            "SYN", pc.utf8_slice_codeunits(order_ids.filter(keep), -8), "")}))
+    lines = pa.MapArray.from_arrays(items.offsets, items.values.field("variant_id"), items.values.field("quantity"))
+    batches.append(TypeBatch("inventory.shipped", EVENTS, ship_ms[shipped] + 200, {
+        "shard": 0, "reservation_id": ulids("res", ship_ms[shipped], rng), "lines": lines.filter(keep)}))
     later = ship_ms + rng.integers(2 * DAY_MS, 20 * DAY_MS, n)
     returned = shipped & ~fraud & (rng.random(n) < RETURN_SHARE) & (later <= end)
     keep = pa.array(returned)
     refund = {**payment, "status": "refunded", "captured": totals, "refunded": totals,
               "refund_id": ulids("ref", later, rng), "refund_amount": totals}
     batches.append(TypeBatch("payment.refunded", EVENTS, later[returned], _filtered(refund, keep)))
-    charged = shipped & fraud & (rng.random(n) < CHARGEBACK_SHARE) & (later <= end)
+    disputed = rng.random(n) < np.where(fraud, CHARGEBACK_SHARE, FRIENDLY_FRAUD_SHARE)
+    charged = shipped & ~returned & disputed & (later <= end)
     keep = pa.array(charged)
     batches.append(TypeBatch("payment.chargeback", EVENTS, later[charged], _filtered(
         {**payment, "status": "charged_back", "captured": totals, "order_id": order_ids,

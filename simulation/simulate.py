@@ -8,9 +8,11 @@ accepts it: elsewhere the traffic still flows, with real timestamps, and the rep
 signup day it is register; every registered shopper comes back with its visit rate (a stolen-card fraudster
 only in the two days after signing up) and searches (a query from its tastes), views products (the world's
 picks, and what `GET /v1/recommendations` and `GET /v1/products/{id}/related` offer when the shop has them),
-adds some to the cart, then abandons it or checks out (card tokens from its own cards; a fraudster per its
-pattern); some orders are cancelled. The admin ships what was ordered two days before and files a chargeback for
-every shipped fraud order a few days after. The hidden truth (tastes, which orders were fraud) goes to `--truth`.
+adds some to the cart, then abandons it or checks out (card tokens from its own cards, sandbox cards whose BIN
+says the country the world issued them in; a fraudster per its pattern, a card thief now and then shipping to a
+drop address in the card's country); some orders are cancelled. The admin ships what was ordered two days before
+and files a chargeback for every shipped fraud order a few days after. The hidden truth (tastes, which orders were
+fraud) goes to `--truth`.
 
 Deterministic for a seed, given the same starting store: each (shopper, day) draws from its own seeded generator,
 so a refusal in one session never changes the next one's choices.
@@ -30,8 +32,9 @@ import numpy as np
 from tqdm import tqdm
 
 from simulation.catalogs import from_listing
+from simulation.order_signals import DROP_SHARE
 from simulation.shop_client import ShopClient, shopper_address
-from simulation.world import World, build_world
+from simulation.world import Card, World, build_world
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +127,7 @@ def shop(world: World, index: int, day: int, client: ShopClient, seed: int, coun
     """One shopper's visit: search, views, cart, maybe a checkout (a burst of them for a stolen-card fraudster)."""
     rng = rng_for(seed, index, day + 100_000)
     shopper = world.shoppers[index]
+    fraud = world.fraud_on(index, day)  # an account taken over is honest before its takeover day
     picks = world.pick_products(np.full(1 + rng.poisson(VIEWS_MEAN), index), rng)
     refs = ["browse"] * len(picks)
     if rng.random() < SEARCH_SHARE:
@@ -143,11 +147,12 @@ def shop(world: World, index: int, day: int, client: ShopClient, seed: int, coun
             counts["related_clicks"] += client.view(related[0], "related")
         if rng.random() < ADD_SHARE * world.buy_weight(np.array([index]), np.array([product]))[0]:
             variant = item.variants[int(rng.integers(len(item.variants)))]
-            quantity = int(rng.integers(4, 10)) if shopper.fraud == "unusual_amount" else 1 + int(rng.random() < 0.15)
+            unusual = fraud and shopper.fraud == "unusual_amount"
+            quantity = int(rng.integers(3, 9)) if unusual else 1 + int(rng.random() < 0.15)
             added += client.add_to_cart(item.id, variant.id, quantity)
     counts["cart_adds"] += added
     checkouts = int(rng.integers(2, 5)) if shopper.fraud == "stolen_card_burst" else 1
-    share = FRAUD_CHECKOUT_SHARE if shopper.fraud else CHECKOUT_SHARE
+    share = FRAUD_CHECKOUT_SHARE if fraud else CHECKOUT_SHARE
     placed = []
     for attempt in range(checkouts):
         if added == 0 or rng.random() >= share:
@@ -156,9 +161,9 @@ def shop(world: World, index: int, day: int, client: ShopClient, seed: int, coun
         if attempt:  # a burst: the next order, another stolen card
             item = world.products[int(picks[attempt % len(picks)])]
             client.add_to_cart(item.id, item.variants[0].id, 1)
-        card = shopper.cards[int(rng.integers(len(shopper.cards)))] if shopper.fraud != "stolen_card_burst" \
-            else shopper.cards[(day + attempt) % len(shopper.cards)]
-        answer = client.checkout(card.number, shopper.country)
+        card = pick_card(world, index, day, attempt, rng)
+        thief = fraud and shopper.fraud in ("stolen_card_burst", "many_cards")
+        answer = client.checkout(card.number, card.country if thief and rng.random() < DROP_SHARE else shopper.country)
         counts[f"checkout_{answer.status_code}"] += 1
         if answer.status_code != 201:
             continue
@@ -166,10 +171,21 @@ def shop(world: World, index: int, day: int, client: ShopClient, seed: int, coun
         world.record_order(order["id"], index, day, order["total"])
         placed.append(Placed(order["id"], index, day, order["status"]))
         counts["orders"] += 1
-        if not shopper.fraud and rng.random() < CANCEL_SHARE and client.cancel(order["id"]):
+        if not fraud and rng.random() < CANCEL_SHARE and client.cancel(order["id"]):
             placed[-1].cancelled = True
             counts["cancelled"] += 1
     return placed
+
+
+def pick_card(world: World, index: int, day: int, attempt: int, rng: np.random.Generator) -> Card:
+    """The card of a checkout: a stolen-card burst's next one, a taken-over account's own until the takeover and the
+    taker's after, anyone else's any of theirs."""
+    shopper = world.shoppers[index]
+    if shopper.fraud == "stolen_card_burst":
+        return shopper.cards[(day + attempt) % len(shopper.cards)]
+    if shopper.fraud == "unusual_amount":
+        return shopper.cards[int(world.fraud_on(index, day))]
+    return shopper.cards[int(rng.integers(len(shopper.cards)))]
 
 
 def fulfil(world: World, admin: ShopClient, placed: list[Placed], day: int, final: bool,
@@ -183,7 +199,7 @@ def fulfil(world: World, admin: ShopClient, placed: list[Placed], day: int, fina
             counts["shipped"] += admin.ship(order.order_id, order.status)
         shipped_on = min(order.day + SHIP_AFTER_DAYS, day) if final else order.day + SHIP_AFTER_DAYS
         due = shipped_on + CHARGEBACK_AFTER_DAYS == day or (final and shipped_on + CHARGEBACK_AFTER_DAYS > day)
-        if due and world.shoppers[order.shopper].fraud:
+        if due and world.fraud_on(order.shopper, order.day):
             counts["chargebacks"] += admin.chargeback(order.order_id)
 
 

@@ -14,7 +14,17 @@ product of the whole catalog by popularity (a Zipf law over a fixed, seeded rank
 the price band (`buy_weight`).
 
 Fraud (`FRAUD_PATTERNS`): a `FRAUD_SHARE` of shoppers are fraudulent actors with one pattern each; every order
-they place is fraud, and the simulator files a chargeback for it some days later.
+they place from their `takeover_day` on is fraud (`fraud_on`), and the simulator files a chargeback for it some days
+later:
+- `stolen_card_burst`: a new account placing several orders within an hour or so, each on another stolen card (4-8
+  cards, issued anywhere, far countries included), soon after signing up;
+- `many_cards`: an account cycling through 4-8 cards of many countries over its visits;
+- `far_shipping`: goods sent to a far country on a card issued at home;
+- `unusual_amount`: an account taken over: honest until its takeover day, then big baskets on another card (its
+  second, issued near or far).
+Honest shoppers are not spotless: some hold a second card, a few a card of another country (expatriates).
+Cards are the sandbox's (`domain.cards.sandbox_card_number`), so the shop's BIN table finds the country the world
+gave them.
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 
-from domain.cards import luhn_check_digit
+from domain.cards import sandbox_card_number
 
 FraudPattern = Literal["stolen_card_burst", "many_cards", "far_shipping", "unusual_amount"]
 FRAUD_PATTERNS: tuple[FraudPattern, ...] = ("stolen_card_burst", "many_cards", "far_shipping", "unusual_amount")
@@ -36,7 +46,8 @@ TASTE_SHARE = 0.75  # of product picks made from a favourite category
 BRAND_SHARE = 0.5  # of those, from a favourite brand when the category sells one
 ZIPF = 1.1  # popularity of the catalog outside a shopper's tastes
 COUNTRIES = ("US", "US", "US", "US", "CA", "GB", "DE", "FR")  # where honest shoppers live (and their cards)
-FAR_COUNTRIES = ("NG", "RU", "BR", "VN", "ID", "UA")  # where `far_shipping` fraud sends the goods
+FAR_COUNTRIES = ("NG", "RU", "BR", "IN", "CN")  # far from them (the sandbox issues cards in each: domain/cards.py)
+SECOND_CARD_SHARE, EXPAT_SHARE = 0.25, 0.04  # of honest shoppers: a second card; a card of another country
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,7 @@ class Shopper:
     visit_rate: float  # chance of coming back on a given day
     fraud: FraudPattern | None = None
     user_id: str | None = None  # the shop's id, once registered (`World.bind`)
+    takeover_day: int = 0  # a fraudster's orders are fraud from this day on (an account taken over: later)
 
 
 @dataclass
@@ -167,9 +179,14 @@ class World:
     def bind(self, shopper: int, user_id: str) -> None:
         self.shoppers[shopper].user_id = user_id
 
-    def record_order(self, order_id: str, shopper: int, day: int, total: int) -> OrderTruth:
+    def fraud_on(self, shopper: int, day: int) -> bool:
+        """Whether what the shopper orders on `day` is fraud."""
         person = self.shoppers[shopper]
-        truth = OrderTruth(order_id, person.key, day, total, person.fraud is not None, person.fraud)
+        return person.fraud is not None and day >= person.takeover_day
+
+    def record_order(self, order_id: str, shopper: int, day: int, total: int) -> OrderTruth:
+        person, fraud = self.shoppers[shopper], self.fraud_on(shopper, day)
+        truth = OrderTruth(order_id, person.key, day, total, fraud, person.fraud if fraud else None)
         self.orders.append(truth)
         return truth
 
@@ -182,7 +199,8 @@ class World:
                 shopper.key: {"user_id": shopper.user_id, "categories": list(shopper.taste.categories),
                               "brands": list(shopper.taste.brands), "price_band": list(shopper.taste.price_band),
                               "country": shopper.country, "card_countries": [card.country for card in shopper.cards],
-                              "signup_day": shopper.signup_day, "fraud": shopper.fraud}
+                              "signup_day": shopper.signup_day, "fraud": shopper.fraud,
+                              "takeover_day": shopper.takeover_day}
                 for shopper in self.shoppers
             },
             "orders": [asdict(order) for order in self.orders],
@@ -229,16 +247,17 @@ def build_world(products: Sequence[Product], shoppers: int, days: int, seed: int
         if draws[4] < fraud_share:
             fraud = FRAUD_PATTERNS[int(draws[5] * len(FRAUD_PATTERNS))]
         country = COUNTRIES[int(draws[6] * len(COUNTRIES))]
-        cards = [Card(card_number(rng), country)]
-        if fraud in ("stolen_card_burst", "many_cards"):
-            cards = [Card(card_number(rng), COUNTRIES[int(rng.integers(len(COUNTRIES)))])
-                     for _ in range(int(rng.integers(4, 9)))]
-        elif fraud == "far_shipping":
-            country = FAR_COUNTRIES[int(rng.integers(len(FAR_COUNTRIES)))]  # ships there; the card is from elsewhere
         signup = 0 if fraud is None and draws[7] < 0.5 else int(rng.integers(0, max(1, days)))
+        cards, takeover = _cards(fraud, country, rng), signup
+        if fraud == "far_shipping":
+            country = FAR_COUNTRIES[int(rng.integers(len(FAR_COUNTRIES)))]  # ships there; the card is from home
+        elif fraud in ("stolen_card_burst", "many_cards"):
+            country = _anywhere(rng)
+        elif fraud == "unusual_amount":
+            takeover = signup + int((days - signup) * rng.uniform(0.3, 0.8))
         visit_rate = 0.9 if fraud == "stolen_card_burst" else float(rng.uniform(0.15, 0.6))
         people.append(Shopper(f"s{s:06d}", Taste(tuple(sorted(favourite)), tuple(sorted(brands)), band), country,
-                              cards, signup, visit_rate, fraud))
+                              cards, signup, visit_rate, fraud, takeover_day=takeover))
     return World(seed, list(products), people, days)
 
 
@@ -249,7 +268,22 @@ def _some(names: Sequence[str], count: int, rng: np.random.Generator) -> list[st
     return [names[int(i)] for i in rng.permutation(len(names))[:count]]
 
 
-def card_number(rng: np.random.Generator) -> str:
-    """A Luhn-valid Visa-like test number (not one of the sandbox's special decline numbers: those start 4000)."""
-    body = "4" + str(int(rng.integers(1, 10))) + str(int(rng.integers(10**12, 10**13)))
-    return body + luhn_check_digit(body)
+def _anywhere(rng: np.random.Generator) -> str:
+    """A country near or far, even odds."""
+    pool = COUNTRIES if rng.random() < 0.5 else FAR_COUNTRIES
+    return pool[int(rng.integers(len(pool)))]
+
+
+def _cards(fraud: FraudPattern | None, home: str, rng: np.random.Generator) -> list[Card]:
+    """A shopper's cards: an honest one's own (sometimes two, now and then one from abroad), a card thief's many."""
+    if fraud in ("stolen_card_burst", "many_cards"):
+        return [card(_anywhere(rng), rng) for _ in range(int(rng.integers(4, 9)))]
+    if fraud == "unusual_amount":  # its own card, then the taker's (stolen near or far)
+        return [card(home, rng), card(_anywhere(rng), rng)]
+    first = card(COUNTRIES[int(rng.integers(len(COUNTRIES)))] if rng.random() < EXPAT_SHARE else home, rng)
+    return [first, card(home, rng)] if fraud is None and rng.random() < SECOND_CARD_SHARE else [first]
+
+
+def card(country: str, rng: np.random.Generator) -> Card:
+    """A sandbox card issued in `country` (its BIN says so), a seeded serial telling it apart."""
+    return Card(sandbox_card_number(country, int(rng.integers(0, 10**9))), country)

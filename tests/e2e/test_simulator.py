@@ -66,6 +66,13 @@ def test_a_short_simulation_shops_and_the_same_seed_shops_the_same(
     views = [fields for _, fields in redis_client.xrevrange(settings.analytics_stream, count=5000)  # type: ignore[union-attr]
              if fields["type"] == "product.viewed" and json.loads(fields["data"])["user_id"] in shopper_of]
     assert views and {fields["at"][:10] for fields in views} <= days  # recorded by the simulation app's replica
+    # the shop reads each card's issuing country from its BIN: the country the world issued the card in
+    countries = {s["user_id"]: s["card_countries"] for s in truth["shoppers"].values()}
+    created = [json.loads(fields["data"]) for _, fields in redis_client.xrevrange(  # type: ignore[union-attr]
+        settings.events_stream, count=20_000) if fields["type"] == "order.created"]
+    created = [data for data in created if data["order_id"] in placed]
+    assert len(created) == len(placed)
+    assert all(data["card_country"] in countries[data["user_id"]] and data["ship_country"] for data in created)
 
     again = replace(config, truth=tmp_path / "again.json", label=uuid.uuid4().hex[:8])
     simulate(again)

@@ -15,9 +15,9 @@ import pyarrow as pa
 import pytest
 
 from analytics.files import draft_path
-from benchmarks.analytics_events import generate
 from config import Settings
 from pipelines.analytics import CHART, parquet_dir, run
+from simulation.synthetic import generate
 from tests.integration.direct_sql import QUERIES, direct
 from tests.lake_builders import small_shop
 
@@ -97,7 +97,7 @@ def test_every_figure_equals_direct_sql_over_the_raw_events(tiny: Settings) -> N
 def test_a_synthetic_lake_through_ray_equals_direct_sql_and_the_duckdb_reader(ray_session: None, settings: Settings,
                                                                               tmp_path: Path) -> None:
     mine = own(settings, tmp_path)
-    generate(mine.lake_dir, 30_000, seed=3, days=40, progress=False)
+    generate(mine.lake_dir, 30_000, days=40, seed=3)
     through_ray = run(mine, reader="ray", progress=False)
     assert through_ray.rows["product_performance"] > 0 and through_ray.rows["inventory_turnover"] > 0
     assert_equal_to_direct_sql(mine)

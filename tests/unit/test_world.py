@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from domain.cards import luhn_valid
+from domain.cards import SANDBOX_BIN_COUNTRIES, SANDBOX_HOME_COUNTRY, luhn_valid
 from simulation.catalogs import synthetic_catalog
 from simulation.world import build_world, write_truth
 
@@ -58,9 +58,28 @@ def test_ground_truth_says_which_orders_were_fraud(tmp_path) -> None:
     crook = next(i for i, s in enumerate(world.shoppers) if s.fraud)
     world.bind(honest, "usr_1")
     world.record_order("ord_1", honest, 0, 1000)
-    world.record_order("ord_2", crook, 1, 99000)
+    world.record_order("ord_2", crook, world.shoppers[crook].takeover_day, 99000)
     path = write_truth(world.ground_truth(), tmp_path / "truth.json")
     truth = json.loads(path.read_text())
     assert truth["fraud_orders"] == ["ord_2"]
     assert truth["shoppers"][world.shoppers[honest].key]["user_id"] == "usr_1"
     assert truth["shoppers"][world.shoppers[honest].key]["categories"]
+
+
+def test_cards_are_issued_where_the_world_says_and_thieves_hold_far_ones() -> None:
+    world = small_world(shoppers=2000)
+    for shopper in world.shoppers:
+        for card in shopper.cards:
+            assert SANDBOX_BIN_COUNTRIES.get(card.number[:6], SANDBOX_HOME_COUNTRY) == card.country
+    honest = [s for s in world.shoppers if s.fraud is None]
+    assert sum(s.cards[0].country == s.country for s in honest) / len(honest) > 0.9
+    thieves = [c.country for s in world.shoppers if s.fraud == "many_cards" for c in s.cards]
+    assert {"NG", "RU", "BR", "IN", "CN"} & set(thieves)
+
+
+def test_a_taken_over_account_is_honest_until_its_takeover_day() -> None:
+    world = small_world(shoppers=2000)
+    index = next(i for i, s in enumerate(world.shoppers) if s.fraud == "unusual_amount"
+                 and s.takeover_day > s.signup_day)
+    taken = world.shoppers[index]
+    assert not world.fraud_on(index, taken.takeover_day - 1) and world.fraud_on(index, taken.takeover_day)

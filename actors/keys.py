@@ -151,3 +151,8 @@ SYSTEM = f"{PREFIX}:system"  # hash: seeded, schema version
 
 
 LAKE_EXPORTER = f"{PREFIX}:lake:exporter"  # the lease of the one running lake exporter (lake/streams.py)
+
+
+# scheduled jobs (actors/scheduler.py): each run's record, and the runs by the time they were queued
+JOB_RUNS = f"{PREFIX}:jobs:runs"  # hash run_id -> JobRun JSON (domain/schedules.py)
+JOB_RUNS_BY_TIME = f"{PREFIX}:jobs"  # zset run_id -> queued epoch, capped at settings.jobs_kept

@@ -113,6 +113,10 @@ class Timetable:
             slot.slot_started_at = now
         return slot.failures + 1, slot.trigger
 
+    def not_started(self, name: str) -> None:
+        """The start did not happen (the cluster refused the submission): the job stays due, nothing is counted."""
+        self.slot(name).running = None
+
     def trigger(self, name: str, now: float) -> None:
         """Run it now, as a new run (attempt 1)."""
         slot = self.slot(name)

@@ -86,6 +86,13 @@ def test_a_triggered_run_starts_now_but_never_beside_a_running_one() -> None:
     assert table.due(20) == ["analytics"] and table.started("analytics", "r3", 20) == (1, "manual")
 
 
+def test_a_refused_submission_is_no_attempt_and_the_job_stays_due() -> None:
+    table = timetable(ANALYTICS)
+    table.started("analytics", "r1", 0)
+    table.not_started("analytics")
+    assert table.due(1) == ["analytics"] and table.started("analytics", "r2", 1) == (1, "schedule")
+
+
 def test_an_unknown_job_cannot_be_triggered() -> None:
     with pytest.raises(NotFound) as missing:
         timetable().trigger("payroll", 0)

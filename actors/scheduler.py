@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 
@@ -28,6 +29,14 @@ from domain.schedules import Backoff, JobRun, Timetable, job_schedules
 from pipelines.summary import rows_in
 
 log = logging.getLogger(__name__)
+HTTP_SECONDS = 60.0  # Ray's Jobs API client has no timeout of its own: a call to a hung dashboard is given up
+STOP_SECONDS = 3.0  # per job, when the shop stops (a Ctrl-C may have stopped the dashboard already)
+T = TypeVar("T")
+
+
+async def _http(call: Callable[..., T], *args: Any, timeout: float = HTTP_SECONDS) -> T:
+    """A blocking call to the Jobs API on a thread, given up (TimeoutError) after `timeout` seconds."""
+    return await asyncio.wait_for(asyncio.to_thread(call, *args), timeout)
 
 
 class Scheduler:
@@ -69,7 +78,7 @@ class Scheduler:
                 return
             for run in list(self.in_flight.values()):
                 try:
-                    state = await asyncio.to_thread(jobs.state, run.submission_id)
+                    state = await _http(jobs.state, run.submission_id)
                 except Exception:  # the dashboard restarting: look again next tick
                     log.warning("cannot read the state of %s", run.submission_id, exc_info=True)
                     continue
@@ -80,16 +89,23 @@ class Scheduler:
 
     async def stop_all(self) -> int:
         """Stop the Ray Jobs in flight (the shop is stopping); each is recorded failed. How many were stopped."""
-        async with self.lock:
-            jobs, stopping = await self._jobs(), list(self.in_flight.values())
+        locked = False
+        with suppress(TimeoutError):  # a tick stuck on a dashboard that is going away must not hold the stop
+            locked = await asyncio.wait_for(self.lock.acquire(), STOP_SECONDS)
+        try:
+            jobs, stopping = self.jobs, list(self.in_flight.values())
+            if jobs is not None:  # all at once: each may wait out STOP_SECONDS on a dashboard already gone
+                stops = await asyncio.gather(*(_http(jobs.stop, run.submission_id, timeout=STOP_SECONDS)
+                                               for run in stopping), return_exceptions=True)
+                for run, stop in zip(stopping, stops, strict=True):
+                    if isinstance(stop, BaseException):
+                        log.warning("cannot stop %s: %r", run.submission_id, stop)
             for run in stopping:
-                if jobs is not None:
-                    try:
-                        await asyncio.to_thread(jobs.stop, run.submission_id)
-                    except Exception:
-                        log.warning("cannot stop %s", run.submission_id, exc_info=True)
                 await self._finish(run, False, epoch(), error="stopped: the shop was stopped")
             return len(stopping)
+        finally:
+            if locked:
+                self.lock.release()
 
     # -- the runs ---------------------------------------------------------------------------------------------
     async def _start(self, jobs: RayJobs, job: str) -> JobRun:
@@ -101,7 +117,7 @@ class Scheduler:
         self.in_flight[job] = run
         await self._save(run)
         try:
-            await asyncio.to_thread(jobs.submit, self.schedules[job], run.submission_id, self.settings, run_id)
+            await _http(jobs.submit, self.schedules[job], run.submission_id, self.settings, run_id)
         except Exception as exc:  # the cluster's failure, not the job's: no attempt counted, tried again next tick
             log.warning("cannot submit %s: %s", run.submission_id, exc)
             self.table.not_started(job)
@@ -121,7 +137,7 @@ class Scheduler:
                 run.status = "running"
                 await self._save(run)
             return
-        logs = await asyncio.to_thread(jobs.logs, run.submission_id)
+        logs = await _http(jobs.logs, run.submission_id)
         run.rows = rows_in(logs)
         succeeded = state.status == "SUCCEEDED"
         await self._finish(run, succeeded, state.finished_at or epoch(),
@@ -157,7 +173,7 @@ class Scheduler:
         """The Jobs API client, made on first use (None while the dashboard is not answering)."""
         if self.jobs is None:
             try:
-                self.jobs = await asyncio.to_thread(RayJobs)
+                self.jobs = await _http(RayJobs)
             except Exception as exc:
                 log.warning("Ray's Jobs API is not reachable yet: %s", exc)
         return self.jobs

@@ -17,7 +17,7 @@ from actors.system import SCHEDULER, spawn_scheduler, stop_scheduler
 from config import Settings
 from config.settings import JobScheduleSetting
 from tests.shop import Shop, assert_error
-from tests.support import wait_until
+from tests.support import restart_and_wait, wait_until
 
 pytestmark = pytest.mark.ray
 PATH = "/v1/admin/jobs"
@@ -100,6 +100,18 @@ def test_an_admin_triggers_a_run_but_never_beside_a_running_one(shop: Shop, sche
     [latest, *_] = finished(shop, "replenishment", count=2)
     assert latest["run_id"] == run["run_id"] and latest["status"] == "succeeded"
     assert_error(shop.http.post(f"{PATH}/payroll/run", headers=shop.admin.headers), 404, "unknown_job")
+
+
+def test_a_restarted_scheduler_adopts_the_run_in_flight_and_starts_no_second_one(shop: Shop,
+                                                                                scheduled: Settings) -> None:
+    finished(shop, "replenishment")
+    r = shop.http.post(f"{PATH}/replenishment/run", headers=shop.admin.headers)
+    assert r.status_code == 202, r.text
+    run_id = r.json()["run"]["run_id"]
+    restart_and_wait(ray.get_actor(SCHEDULER, namespace=scheduled.ray_namespace))  # its process killed
+    assert_error(shop.http.post(f"{PATH}/replenishment/run", headers=shop.admin.headers), 409, "job_running")
+    [latest, *_] = finished(shop, "replenishment", count=2)
+    assert latest["run_id"] == run_id and latest["status"] == "succeeded" and latest["rows"] == 0
 
 
 def test_only_an_admin_sees_or_starts_jobs(shop: Shop, scheduled: Settings) -> None:

@@ -163,8 +163,10 @@ class Scheduler:
                 continue
             first_attempts = [run for run in runs if run.attempt == 1]
             last_start = first_attempts[0].queued_at if first_attempts else None
-            running = runs[0] if runs[0].status in ("queued", "running") else None
-            self.table.restore(job, last_start, running.run_id if running else None)
+            latest = runs[0]
+            running = latest if latest.status in ("queued", "running") else None
+            retrying = latest.attempt if latest.status == "retrying" else 0
+            self.table.restore(job, last_start, running.run_id if running else None, retrying)
             if running:
                 self.in_flight[job] = running
         self.restored = True

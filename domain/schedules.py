@@ -90,13 +90,17 @@ class Timetable:
             raise NotFound("unknown_job", f"No scheduled job is called {name!r}", {"jobs": sorted(self.slots)})
         return self.slots[name]
 
-    def restore(self, name: str, last_started_at: float | None, running: str | None = None) -> None:
-        """After a restart: the last scheduled run's start (from the records) and the run still in flight."""
+    def restore(self, name: str, last_started_at: float | None, running: str | None = None,
+                failed_attempts: int = 0) -> None:
+        """After a restart: the last scheduled run's start (from the records), the run still in flight, and the
+        failed attempts of a run awaiting its retry (which is then due at once)."""
         slot = self.slots.get(name)
         if slot is None:
             return
         slot.running, slot.slot_started_at = running, last_started_at
-        if last_started_at is not None and slot.schedule.every_seconds is not None:
+        if failed_attempts:
+            slot.failures, slot.trigger = failed_attempts, "retry"
+        elif last_started_at is not None and slot.schedule.every_seconds is not None:
             slot.due_at = last_started_at + slot.schedule.every_seconds
 
     def due(self, now: float) -> list[str]:

@@ -108,6 +108,13 @@ def test_after_a_restart_a_job_keeps_its_slot_and_its_run_in_flight() -> None:
     assert table.finished("exporter", True, 5001).status == "succeeded"
 
 
+def test_after_a_restart_a_retry_that_was_waiting_is_due_at_once_as_the_next_attempt() -> None:
+    table = timetable(ANALYTICS, now=5000)
+    table.restore("analytics", last_started_at=4000, failed_attempts=2)
+    assert table.due(5000) == ["analytics"] and table.started("analytics", "r3", 5000) == (3, "retry")
+    assert table.finished("analytics", True, 5010).next_due_at == 4000 + HOUR  # the run's slot is kept
+
+
 def test_the_settings_schedule_the_exporter_and_every_pipeline() -> None:
     settings = Settings(schedules={"analytics": {"every_seconds": 60, "args": ["--reader", "duckdb"]}})
     assert job_schedules(settings) == [EXPORTER, JobSchedule("analytics", "pipelines.analytics", 60,

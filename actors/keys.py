@@ -155,3 +155,6 @@ LAKE_EXPORTER = f"{PREFIX}:lake:exporter"  # the lease of the one running lake e
 
 # the simulation clock (BAZAAR_ENV=simulation only): seconds the shop's business clock is ahead of the real one
 SIMULATION_CLOCK = f"{PREFIX}:simulation:clock-offset"
+# scheduled jobs (actors/scheduler.py): each run's record, and the runs by the time they were queued
+JOB_RUNS = f"{PREFIX}:jobs:runs"  # hash run_id -> JobRun JSON (domain/schedules.py)
+JOB_RUNS_BY_TIME = f"{PREFIX}:jobs"  # zset run_id -> queued epoch, capped at settings.jobs_kept

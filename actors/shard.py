@@ -14,7 +14,6 @@ import asyncio
 import gc
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -24,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from actors.simulation_clock import follow_simulation_clock
 from actors.store import Changes, Store
+from actors.ticker import start_ticker
 from config import Settings
 from domain.errors import DomainError, Unavailable
 
@@ -67,7 +67,7 @@ class ShardActor:
         gc.set_threshold(*GC_THRESHOLDS)
         gc.freeze()  # what is loaded (and every module) lives as long as the process: never rescan it
         if self.tick_seconds:
-            self._start_ticker(self.tick_seconds)
+            start_ticker(self.tick_seconds, f"{self.kind}-{self.shard}")
 
     # -- hooks for subclasses -------------------------------------------------------------------------
     def load(self, client: Any) -> None:
@@ -210,21 +210,6 @@ class ShardActor:
             client.close()
 
     # -- housekeeping --------------------------------------------------------------------------------
-    def _start_ticker(self, period: float) -> None:
-        import ray
-
-        handle = ray.get_runtime_context().current_actor
-
-        def run() -> None:
-            stop = threading.Event()
-            while not stop.wait(period):
-                try:
-                    ray.get(handle.tick.remote(), timeout=max(period * 10, 10))
-                except Exception:  # the actor is stopping or busy; try again next period
-                    log.debug("tick skipped", exc_info=True)
-
-        threading.Thread(target=run, name=f"{self.kind}-{self.shard}-ticker", daemon=True).start()
-
     async def ready(self) -> dict[str, Any]:
         return {"kind": self.kind, "shard": self.shard, "pid": os.getpid(), "batches": self.batches,
                 "commands": self.commands}

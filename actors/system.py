@@ -44,6 +44,35 @@ def spawn(settings: Settings, kind: str, shard: int = 0) -> Any:
     ).remote(settings, shard)
 
 
+SCHEDULER = "scheduler"
+
+
+def spawn_scheduler(settings: Settings, timeout: float = 60) -> Any:
+    """The scheduler of the scheduled jobs (actors/scheduler.py): one detached actor, restarted after a crash."""
+    from actors.scheduler import Scheduler
+
+    remote_cls: Any = ray.remote(Scheduler)
+    handle = remote_cls.options(
+        name=SCHEDULER, namespace=settings.ray_namespace, get_if_exists=True, lifetime="detached",
+        max_restarts=-1, num_cpus=0, max_concurrency=100,
+    ).remote(settings)
+    ray.get(handle.ready.remote(), timeout=timeout)
+    return handle
+
+
+def stop_scheduler(settings: Settings, timeout: float = 30) -> int:
+    """Stop the scheduler and the Ray Jobs it has in flight; how many jobs were stopped."""
+    try:
+        handle = ray.get_actor(SCHEDULER, namespace=settings.ray_namespace)
+    except ValueError:
+        return 0
+    try:
+        stopped: Any = ray.get(handle.stop_all.remote(), timeout=timeout)
+    finally:
+        ray.kill(handle)
+    return int(stopped)
+
+
 def spawn_all(settings: Settings, timeout: float = 120) -> dict[str, list[Any]]:
     handles = {
         kind: [spawn(settings, kind, shard) for shard in range(shard_count(settings, kind))]

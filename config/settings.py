@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network
@@ -11,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     IPvAnyNetwork,
     SecretStr,
@@ -42,6 +44,19 @@ class Coupon(BaseModel):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValueError("a coupon's ends_at comes after its starts_at")
         return self
+
+
+class JobScheduleSetting(BaseModel):
+    """One pipeline's schedule (`schedules` below): run `python -m <module> <args>` every `every_seconds`."""
+
+    model_config = ConfigDict(extra="forbid")
+    every_seconds: float = Field(gt=0)
+    module: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")  # default: pipelines.<name>
+    args: list[str] = Field(default_factory=list)
+
+
+# every pipeline's period, seconds: python -m pipelines.<name>
+DEFAULT_SCHEDULES = {"analytics": 3600, "fraud": 86400, "recommendations": 21600, "replenishment": 86400}
 
 
 class Settings(BaseSettings):
@@ -169,6 +184,18 @@ class Settings(BaseSettings):
     replenishment_safety_days: float = Field(default=3, ge=0, le=365)  # sales covered beyond the lead time
     replenishment_cover_days: float = Field(default=14, gt=0, le=365)  # sales one reorder covers
 
+    # -- scheduled jobs (actors/scheduler.py, docs/operations.md "Scheduled jobs"): each run is a Ray Job ----------
+    scheduler: bool = True  # `make run` starts the scheduler actor
+    schedules: dict[str, JobScheduleSetting] = Field(
+        default_factory=lambda: {name: JobScheduleSetting(every_seconds=every)
+                                 for name, every in DEFAULT_SCHEDULES.items()})
+    exporter: Literal["continuous", "off"] = "continuous"  # the lake exporter, kept running as a Ray Job
+    job_retries: int = Field(default=3, ge=0, le=100)  # attempts after a scheduled run's first failure
+    job_backoff_seconds: float = Field(default=30, gt=0)  # before the first retry; doubled for each next one
+    job_backoff_max_seconds: float = Field(default=1800, gt=0)
+    jobs_kept: int = Field(default=1000, ge=10, le=1_000_000)  # run records kept in Redis, newest first
+    scheduler_tick_seconds: float = Field(default=2.0, gt=0, le=3600)  # how often job states are polled
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -191,6 +218,14 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, path: Path) -> Path:
         return path.absolute()  # actors and replicas may run in another working directory
+
+    @field_validator("schedules")
+    @classmethod
+    def _job_names(cls, schedules: dict[str, JobScheduleSetting]) -> dict[str, JobScheduleSetting]:
+        bad = [name for name in schedules if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name)]
+        if bad:
+            raise ValueError(f"job names are lower-case letters, digits and _ (a pipeline's module name): {bad}")
+        return schedules
 
     @field_validator("jwt_secret")
     @classmethod
@@ -220,6 +255,10 @@ class Settings(BaseSettings):
             raise ValueError("fraud_decline_total must be at least fraud_hold_total")
         if self.login_backoff_max_seconds < self.login_backoff_base_seconds:
             raise ValueError("login_backoff_max_seconds must be at least login_backoff_base_seconds")
+        if self.job_backoff_max_seconds < self.job_backoff_seconds:
+            raise ValueError("job_backoff_max_seconds must be at least job_backoff_seconds")
+        if "exporter" in self.schedules:
+            raise ValueError("schedules: `exporter` names the lake exporter's job (see the `exporter` setting)")
         if self.login_failure_memory_seconds < self.login_backoff_max_seconds:
             raise ValueError("login_failure_memory_seconds must be at least login_backoff_max_seconds")
         return self

@@ -25,6 +25,7 @@ KINDS = {
     "ref": "refund",
     "evt": "event",
     "ses": "session (a refresh-token family)",
+    "run": "run of a scheduled job (actors/scheduler.py)",
 }
 
 

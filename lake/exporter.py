@@ -36,6 +36,7 @@ from lake import streams
 from lake.layout import Lake
 from lake.offsets import Offsets, read_offsets, write_offsets
 from lake.tables import Row, event_table, partition
+from pipelines.summary import print_summary
 
 READ_COUNT = 10_000  # entries per XREADGROUP and stream
 IDLE_BLOCK_MS = 1000
@@ -233,6 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     seconds = time.perf_counter() - started
     print(f"exported {exported.events:,} events into {exported.files:,} files under {settings.lake_dir} "
           f"in {seconds:.1f} s ({exported.events / max(seconds, 1e-9):,.0f} events/s)")
+    print_summary(exported.events)
 
 
 if __name__ == "__main__":

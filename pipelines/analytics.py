@@ -28,6 +28,7 @@ from analytics.metrics import TABLES, compute
 from analytics.source import SOURCES, connect, load
 from config import Settings, load_settings
 from lake.layout import Lake
+from pipelines.summary import print_summary
 from serve.main import plain_env_overrides
 
 CHART = "revenue_per_day.svg"
@@ -110,7 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     settings = load_settings(**plain_env_overrides(os.environ))
-    print(run(settings, reader=args.reader, progress=not args.quiet))
+    result = run(settings, reader=args.reader, progress=not args.quiet)
+    print(result)
+    print_summary(sum(result.rows.values()))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from domain.fraud_features import FEATURES
 from lake.layout import Lake
 from lake.models import ModelStore, version_at
 from pipelines.fraud_data import TrainingSet, charged_back, matured, placed_orders, training_set
+from pipelines.summary import print_summary
 
 HOLDOUT_SHARE = 0.2
 VALIDATION_SHARE = 0.25  # of the training part: chooses the threshold
@@ -156,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as exc:
         raise SystemExit(f"fraud model not trained: {exc}") from None
     print(json.dumps(asdict(report), indent=2) if args.json else report.table())
+    print_summary(report.orders)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from config import Settings, load_settings
 from lake.layout import Lake
+from pipelines.summary import print_summary
 from recsys import store
 from recsys.interactions import count_files, read_history
 from recsys.models import FactorsConfig
@@ -120,7 +121,9 @@ def main(argv: list[str] | None = None) -> None:
     lake = Lake(args.lake or settings.lake_dir)
     options = Options(args.test_share, FactorsConfig(args.factors, args.iterations, args.regularization, args.alpha),
                       args.candidates, publish=not args.dry_run)
-    print(report(train(lake, options, progress=not args.quiet), lake))
+    trained = train(lake, options, progress=not args.quiet)
+    print(report(trained, lake))
+    print_summary(trained.metrics.get("shoppers_served", 0))  # the scheduler's `rows`: shoppers with a list
 
 
 if __name__ == "__main__":

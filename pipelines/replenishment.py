@@ -31,6 +31,7 @@ from analytics.metrics import VARIANT_PRODUCT
 from analytics.source import connect, load
 from config import Settings, load_settings
 from lake.layout import Lake
+from pipelines.summary import print_summary
 from serve.main import plain_env_overrides
 
 SOURCES = ("order_created", "product_created", "product_updated")
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     end, suggestions = run(settings, args.as_of, args.reader, progress=not args.quiet)
     print(f"replenishment: {len(suggestions)} variants sold in the {settings.replenishment_window_days} days up to "
           f"{end}; written to {output_dir(settings)}/replenishment.parquet and replenishment.json")
+    print_summary(len(suggestions))
 
 
 if __name__ == "__main__":

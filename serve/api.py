@@ -24,6 +24,7 @@ from serve.routes import (
     checkout,
     health,
     inventory,
+    jobs,
     orders,
     passwords,
     payments,
@@ -37,7 +38,7 @@ from serve.routes import (
 # Routes are matched in this order, by FastAPI and again by Serve (to name the route in its metrics), one by one:
 # the shop's busiest paths come first (matching took an eighth of a replica's CPU with checkout near the end).
 ROUTERS = [health, cart, checkout, search, catalog, recommendations, orders, payments, inventory, auth, passwords,
-           users, sellers, analytics]
+           users, sellers, analytics, jobs]
 
 
 def docs_enabled(settings: Settings) -> bool:

@@ -8,7 +8,8 @@ Starts, in this order, and stops in the reverse order only what it started itsel
   2. Ray: a new local instance with its dashboard, unless an address is given (RAY_ADDRESS or
      BAZAAR_RAY_ADDRESS), which is then joined and left running when we stop;
   3. the platform's actors and the admin account (BAZAAR_ADMIN_EMAIL / BAZAAR_ADMIN_PASSWORD);
-  4. the Serve application on BAZAAR_HTTP_HOST:BAZAAR_HTTP_PORT (behind HAProxy when BAZAAR_HAPROXY is true);
+  4. the Serve application on BAZAAR_HTTP_HOST:BAZAAR_HTTP_PORT (behind HAProxy when BAZAAR_HAPROXY is true),
+     then the scheduler of the pipelines and the lake exporter, each run a Ray Job (BAZAAR_SCHEDULER=false: none);
   5. the demo catalog, into a store that was never seeded.
 Everything lives in Redis, so starting again with the same data directory (or Redis URL) keeps all data.
 """
@@ -162,6 +163,17 @@ def start_platform(settings: Settings, stack: ExitStack) -> None:
     ingress = "HAProxy" if settings.haproxy else "Serve's proxy"
     log.info("Serve: app deployed on %s:%d (%d replica(s), %s)", settings.http_host, settings.http_port,
              settings.api_replicas, ingress)
+    if settings.scheduler:
+        start_scheduler(settings, stack)
+
+
+def start_scheduler(settings: Settings, stack: ExitStack) -> None:
+    """The scheduled jobs (docs/operations.md "Scheduled jobs"): each run a Ray Job in the dashboard."""
+    from actors.system import spawn_scheduler, stop_scheduler
+
+    stack.callback(_step, "scheduler", "scheduler stopped (and its jobs in flight)", stop_scheduler, settings)
+    ready = ray.get(spawn_scheduler(settings).ready.remote())
+    log.info("scheduler: %s", ", ".join(ready["jobs"]) or "no jobs scheduled")
 
 
 def create_admin(settings: Settings) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -83,10 +85,32 @@ def ray_session(settings: Settings) -> Iterator[None]:
     from serve.client_address import UVICORN_ENV
 
     os.environ.update(UVICORN_ENV)  # as `make run` starts Ray: Serve's proxy leaves the peer as it is
-    ray.init(address="local", num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,
-             log_to_driver=False, configure_logging=False)
+    # with its dashboard: the scheduled jobs are Ray Jobs, submitted through its Jobs API (tests/e2e/test_jobs.py)
+    with dashboard_agent_on_any_port():
+        ray.init(address="local", num_cpus=2, include_dashboard=True, dashboard_host="127.0.0.1",
+                 namespace=settings.ray_namespace, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
+
+
+@contextmanager
+def dashboard_agent_on_any_port() -> Iterator[None]:
+    """Ray's dashboard agent (which runs the Ray Jobs) listens on 52365 unless told otherwise, and `ray.init` cannot
+    tell it: a second Ray on the machine (another test session, a running shop) then has no job agent, and every
+    submission waits 10 s and fails. Port 0 lets the agent take a free port (it publishes the one it got)."""
+    from ray._private.parameter import RayParams
+
+    original = RayParams.__init__
+
+    def dynamic_port(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("dashboard_agent_listen_port", 0)
+        original(self, *args, **kwargs)
+
+    RayParams.__init__ = dynamic_port  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        RayParams.__init__ = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")

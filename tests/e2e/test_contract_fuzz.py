@@ -5,6 +5,7 @@ shape. Bounded: a few deterministic examples per operation and role."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from actors.system import spawn_scheduler, stop_scheduler
 from config import Settings
 from pipelines.analytics import run as run_analytics
 from tests.shop import Account, Shop
@@ -29,11 +31,15 @@ load_all_checks()
 
 
 @pytest.fixture(scope="module")
-def contract(shop: Shop, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def contract(shop: Shop, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not settings.analytics_db.exists():  # a shop that has run its analytics once (else 503 until it has)
         empty_lake = str(tmp_path_factory.mktemp("empty-lake"))
         run_analytics(settings.model_copy(update={"lake_dir": empty_lake}), reader="duckdb", progress=False)
-    return schemathesis.openapi.from_dict(shop.http.get("/openapi.json").json())
+    # a shop with its job scheduler (else 503 `scheduler_unavailable`), scheduling nothing: no fuzzed name is a job
+    idle = settings.model_copy(update={"exporter": "off", "schedules": {}})
+    spawn_scheduler(idle)
+    yield schemathesis.openapi.from_dict(shop.http.get("/openapi.json").json())
+    stop_scheduler(idle)
 
 
 @pytest.fixture(scope="module")

@@ -16,15 +16,18 @@ from typing import Any
 from domain.catalog import CatalogUser, Product, ensure_visible
 from domain.search import PAGE_SIZE_MAX
 from serve.context import Context
+from serve.tokens import AccessToken
 
 WINDOW_EXTRA = 5  # candidates checked beyond the limit and half of it again, for the ones filtered out
 
 
-async def for_shopper(ctx: Context, user_id: str, limit: int) -> list[dict[str, Any]]:
-    """"For you": the shopper's candidates, popular ones when the model does not know them."""
+async def for_shopper(ctx: Context, token: AccessToken, limit: int) -> list[dict[str, Any]]:
+    """"For you": the shopper's candidates, popular ones when the model does not know them. `token`: the shopper's,
+    signed; Unauthorized when it was revoked (checked with the first read)."""
+    user_id = token.principal.user_id
     store = await ctx.recommendations.current()
     ranked = [*store.for_user(user_id), *store.popular] if store else await popular_in_search(ctx, limit)
-    return await shown(ctx, ranked, limit, user_id, "recommendation")
+    return await shown(ctx, ranked, limit, user_id, "recommendation", token=token)
 
 
 async def related_to(ctx: Context, product_id: str, user: CatalogUser | None, user_id: str | None, limit: int
@@ -37,7 +40,8 @@ async def related_to(ctx: Context, product_id: str, user: CatalogUser | None, us
 
 
 async def shown(ctx: Context, ranked: Iterable[str], limit: int, user_id: str | None, ref: str,
-                subject: tuple[str, CatalogUser | None] | None = None) -> list[dict[str, Any]]:
+                subject: tuple[str, CatalogUser | None] | None = None, token: AccessToken | None = None
+                ) -> list[dict[str, Any]]:
     """The first `limit` of `ranked` that pass the filters. `subject`: the product a related list is about (read
     fresh with the first window, checked visible to its caller, never shown)."""
     candidates = [p for p in dict.fromkeys(ranked) if subject is None or p != subject[0]]
@@ -48,7 +52,8 @@ async def shown(ctx: Context, ranked: Iterable[str], limit: int, user_id: str | 
         batch = candidates[start:start + window]
         first = start == 0
         found, levels, orders, stored = await ctx.shelf.read(ctx, batch, user_id if first else None,
-                                                             subject[0] if first and subject else None)
+                                                             subject[0] if first and subject else None,
+                                                             token if first else None)
         if first and subject is not None:
             ensure_visible(None if stored is None else Product.from_dict(stored), subject[0], subject[1])
         bought |= orders

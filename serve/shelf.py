@@ -19,7 +19,9 @@ import orjson
 
 from actors import keys
 from actors.routing import shard_of
+from serve import sessions
 from serve.context import Context
+from serve.tokens import AccessToken
 
 PRODUCT_SECONDS = 2.0
 ORDER_SECONDS = 30.0
@@ -50,14 +52,18 @@ class Shelf:
         self.product_at: dict[str, float] = {}
         self.orders: dict[str, tuple[frozenset[str], float]] = {}  # order id -> products bought (none: cancelled)
 
-    async def read(self, ctx: Context, product_ids: list[str], user_id: str | None, fresh: str | None = None
+    async def read(self, ctx: Context, product_ids: list[str], user_id: str | None, fresh: str | None = None,
+                   token: AccessToken | None = None
                    ) -> tuple[dict[str, Entry], dict[str, int], set[str], dict[str, Any] | None]:
         """The candidates that exist, the available units of their variants, the products of the shopper's latest
-        orders that were not cancelled, and `fresh`, a product read from Redis now (not from the cache)."""
+        orders that were not cancelled, and `fresh`, a product read from Redis now (not from the cache).
+        Unauthorized when `token` (signed, not checked for revocation yet) was revoked."""
         now = time.monotonic()
         cached = {p: self.products.get(p) for p in product_ids if now - self.product_at.get(p, -1e9) < PRODUCT_SECONDS}
         misses = [p for p in product_ids if p not in cached]
         pipe = ctx.redis.pipeline(transaction=False)
+        if token is not None:
+            pipe.mget(sessions.revocation_keys(token))
         if user_id is not None:
             pipe.zrevrange(keys.user_orders(user_id), 0, ORDERS_READ - 1)
         if misses or fresh is not None:
@@ -65,6 +71,8 @@ class Shelf:
         entries = [e for e in cached.values() if e is not None]
         shards = _queue_stock(pipe, entries)
         replies = iter(await pipe.execute())
+        if token is not None:
+            sessions.refuse_if_revoked(token, next(replies))
         order_ids: list[str] = next(replies) if user_id is not None else []
         raw_products: list[str | None] = next(replies) if misses or fresh is not None else []
         levels = _levels(shards, replies)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Response
 
-from serve.deps import Ctx, CurrentUser
+from serve.deps import Ctx, SignedToken
 from serve.recommendations import for_shopper, related_to
 from serve.routes.catalog import MaybeUser, as_catalog_user
 from serve.schemas import PathId
@@ -26,11 +26,11 @@ def items(products: list[dict[str, Any]]) -> Response:
 
 
 @router.get("/v1/recommendations", response_model=None)
-async def recommendations(ctx: Ctx, user: CurrentUser, limit: Limit = LIMIT_DEFAULT) -> Response:
+async def recommendations(ctx: Ctx, token: SignedToken, limit: Limit = LIMIT_DEFAULT) -> Response:
     """Signed-in shopper. 200 `{"items": [product, ...]}`: active products in stock the shopper has not ordered,
     best first, popular ones for a shopper the model does not know; each with a `link` carrying
     `?ref=recommendation`. 401 without a valid token; 422 for a limit outside 1..50."""
-    return items(await for_shopper(ctx, user.user_id, limit))
+    return items(await for_shopper(ctx, token, limit))  # its revocation is checked with the first read
 
 
 @router.get("/v1/products/{product_id}/related", response_model=None)

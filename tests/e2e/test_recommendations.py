@@ -96,6 +96,15 @@ def test_bad_requests_get_the_contracts_errors(shop: Shop, scene: Scene) -> None
     assert_error(shop.http.get(f"/v1/products/{scene.ids['inactive']}/related"), 404)  # hidden from shoppers
 
 
+def test_a_revoked_token_is_refused_though_its_check_shares_the_routes_read(shop: Shop, scene: Scene) -> None:
+    account = shop.register()
+    assert {len(recommended(shop, account)) for _ in range(6)} == {3}  # the popular f, g, d on every replica
+    r = shop.http.post("/v1/auth/logout", json={"refresh_token": account.refresh_token}, headers=account.headers)
+    assert r.status_code == 204, r.text
+    for _ in range(6):
+        assert_error(shop.http.get("/v1/recommendations", headers=account.headers), 401, "token_revoked")
+    assert_error(shop.http.get("/v1/recommendations", headers={"Authorization": "Bearer nonsense"}), 401)
+
 def test_warm_replicas_never_show_what_was_just_bought_or_sold_out_and_drop_a_deactivated_product(
         shop: Shop, scene: Scene) -> None:
     """Each replica keeps products a moment (serve/shelf.py): a purchase and stock still count at once, a product

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import orjson
 import redis.asyncio as aioredis
 
 from actors import keys
@@ -137,43 +136,6 @@ async def orders_page(ctx: Context, user_id: str | None, page: int, page_size: i
     ids, total = await pipe.execute()
     raws = await ctx.redis.mget([keys.order(i) for i in ids]) if ids else []
     return [Order.from_dict(json.loads(raw)) for raw in raws if raw], int(total)
-
-
-async def shelf(ctx: Context, product_ids: list[str], user_id: str | None, orders: int = 100
-                ) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """The products (each variant with its `available` units) and, for a shopper, the products of their latest
-    `orders` orders that were not cancelled (what they already have): two round trips, each one pipeline. (orjson:
-    parsing the products was a fifth of the recommendation routes' own CPU with json.)"""
-    pipe = ctx.redis.pipeline(transaction=False)
-    if product_ids:  # HMGET with no field is an error; no candidates at all happens (no model, nothing ordered)
-        pipe.hmget(keys.PRODUCTS, product_ids)
-    if user_id is not None:
-        pipe.zrevrange(keys.user_orders(user_id), 0, orders - 1)
-    replies = iter(await pipe.execute()) if product_ids or user_id is not None else iter(())
-    stored = next(replies) if product_ids else []
-    found = {pid: orjson.loads(raw) for pid, raw in zip(product_ids, stored, strict=True) if raw is not None}
-    order_ids = next(replies) if user_id is not None else []
-    groups = ctx.router.group("inventory", (v["id"] for product in found.values() for v in product["variants"]))
-    pipe = ctx.redis.pipeline(transaction=False)
-    if order_ids:
-        pipe.mget([keys.order(i) for i in order_ids])
-    for shard, variant_ids in groups.items():
-        pipe.hmget(keys.inventory_stock(shard), variant_ids)
-    rest = iter(await pipe.execute())
-    bought: set[str] = set()
-    raws: list[str | None] = next(rest) if order_ids else []
-    for raw in raws:
-        placed = orjson.loads(raw) if raw else None
-        if placed is not None and placed["status"] != "cancelled":
-            bought.update(line["product_id"] for line in placed["items"])
-    available: dict[str, int] = {}
-    for variant_ids in groups.values():
-        for variant_id, raw in zip(variant_ids, next(rest), strict=True):
-            available[variant_id] = max(0, _level(raw)["available"]) if raw is not None else 0
-    for product in found.values():
-        for variant in product["variants"]:
-            variant["available"] = available.get(variant["id"], 0)
-    return found, bought
 
 
 # -- users and sellers ---------------------------------------------------------------------------------------

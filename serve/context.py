@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from recsys.serving import LiveStore
     from serve.analytics import AnalyticsRecorder
     from serve.search import ProductSearch
+    from serve.shelf import Shelf
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Context:
     _analytics: AnalyticsRecorder | None = field(default=None, repr=False)
     _report: AnalyticsReport | None = field(default=None, repr=False)
     _recommendations: LiveStore | None = field(default=None, repr=False)
+    _shelf: Shelf | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
@@ -78,3 +80,12 @@ class Context:
 
             self._recommendations = LiveStore(self.settings.lake_dir, self.settings.recsys_reload_seconds)
         return self._recommendations
+
+    @property
+    def shelf(self) -> Shelf:
+        """What the recommendation routes read, with this replica's short-lived copies of products (serve/shelf.py)."""
+        if self._shelf is None:
+            from serve.shelf import Shelf
+
+            self._shelf = Shelf()
+        return self._shelf

@@ -31,11 +31,20 @@ Ctx = Annotated[Context, Depends(get_context)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-async def current_user(ctx: Ctx, credentials: Credentials) -> Principal:
-    """The caller of a valid access token that was not revoked (one Redis round trip, `serve/sessions.py`)."""
+async def signed_token(ctx: Ctx, credentials: Credentials) -> AccessToken:
+    """A valid access token whose revocation is NOT checked yet: only for a hot route that checks it within its own
+    Redis pipeline (`sessions.revocation_keys`, `sessions.refuse_if_revoked`) before it answers anything."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing_token", "Send Authorization: Bearer <access_token>")
-    token = verify_access_token(ctx.settings, credentials.credentials)
+    return verify_access_token(ctx.settings, credentials.credentials)
+
+
+SignedToken = Annotated[AccessToken, Depends(signed_token)]
+
+
+async def current_user(ctx: Ctx, credentials: Credentials) -> Principal:
+    """The caller of a valid access token that was not revoked (one Redis round trip, `serve/sessions.py`)."""
+    token = await signed_token(ctx, credentials)
     await sessions.refuse_revoked(ctx, token)
     return token.principal
 

@@ -162,11 +162,19 @@ async def revoke_access_token(ctx: Context, token: AccessToken) -> None:
 
 
 async def refuse_revoked(ctx: Context, token: AccessToken) -> None:
-    """Unauthorized `token_revoked` when the token was revoked: one MGET, on every authenticated request."""
-    generation, session_ended, revoked = await ctx.redis.mget(
-        keys.user_token_generation(token.principal.user_id),
-        keys.revoked_session(token.session) if token.session else keys.revoked_session("-"),
-        keys.revoked_access_token(token.jti))
+    """Unauthorized `token_revoked` when the token was revoked: one MGET, on every authenticated request (a route
+    that reads Redis anyway may queue `revocation_keys` in its own pipeline and call `refuse_if_revoked`)."""
+    refuse_if_revoked(token, await ctx.redis.mget(revocation_keys(token)))
+
+
+def revocation_keys(token: AccessToken) -> list[str]:
+    return [keys.user_token_generation(token.principal.user_id),
+            keys.revoked_session(token.session) if token.session else keys.revoked_session("-"),
+            keys.revoked_access_token(token.jti)]
+
+
+def refuse_if_revoked(token: AccessToken, values: list[str | None]) -> None:
+    generation, session_ended, revoked = values
     if session_ended or revoked or int(generation or 0) > token.generation:
         raise Unauthorized("token_revoked", "This access token was revoked (logout or a password change); "
                            "log in again")

@@ -94,3 +94,36 @@ def test_bad_requests_get_the_contracts_errors(shop: Shop, scene: Scene) -> None
     assert_error(shop.http.get("/v1/recommendations"), 401)
     assert_error(shop.http.get("/v1/products/prd_01ABCDEFGH0000000000000000/related"), 404)
     assert_error(shop.http.get(f"/v1/products/{scene.ids['inactive']}/related"), 404)  # hidden from shoppers
+
+
+def test_a_revoked_token_is_refused_though_its_check_shares_the_routes_read(shop: Shop, scene: Scene) -> None:
+    account = shop.register()
+    assert {len(recommended(shop, account)) for _ in range(6)} == {3}  # the popular f, g, d on every replica
+    r = shop.http.post("/v1/auth/logout", json={"refresh_token": account.refresh_token}, headers=account.headers)
+    assert r.status_code == 204, r.text
+    for _ in range(6):
+        assert_error(shop.http.get("/v1/recommendations", headers=account.headers), 401, "token_revoked")
+    assert_error(shop.http.get("/v1/recommendations", headers={"Authorization": "Bearer nonsense"}), 401)
+
+def test_warm_replicas_never_show_what_was_just_bought_or_sold_out_and_drop_a_deactivated_product(
+        shop: Shop, scene: Scene) -> None:
+    """Each replica keeps products a moment (serve/shelf.py): a purchase and stock still count at once, a product
+    made inactive goes within seconds. (Last in this module: it uses up f and g and deactivates d.)"""
+    served(shop, scene)
+    shopper, rival = shop.register(), shop.register()
+    p = scene.products
+
+    def every_time(expected: list[str]) -> None:  # 6 requests reach both replicas, each warm with the products
+        assert [scene.names(recommended(shop, shopper)) for _ in range(6)] == [expected] * 6
+
+    every_time(["f", "g", "d"])
+    assert shop.add_to_cart(shopper, p["f"]).status_code == 200
+    assert shop.checkout(shopper, shop.checkout_body(shopper)).status_code == 201
+    every_time(["g", "d"])  # bought a moment ago
+    assert shop.add_to_cart(rival, p["g"], quantity=10).status_code == 200
+    assert shop.checkout(rival, shop.checkout_body(rival)).status_code == 201
+    every_time(["d"])  # sold out a moment ago
+    r = shop.http.patch(f"/v1/products/{p['d']['id']}", json={"status": "inactive"}, headers=shop.admin.headers)
+    assert r.status_code == 200, r.text
+    wait_until(lambda: all(recommended(shop, shopper) == [] for _ in range(6)), timeout=10)
+    every_time([])

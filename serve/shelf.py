@@ -1,0 +1,152 @@
+"""What the recommendation routes read per request, with this replica's short-lived copies of what changes rarely,
+so that a warm request is one Redis round trip (benchmarks/README.md, "Recommendations through HTTP").
+
+- Products (parsed, each variant's inventory shard worked out) are kept `PRODUCT_SECONDS`: a product deactivated
+  or edited shows its new state within that time. Missing ones are read with HMGET, the ones the cache has are not.
+- Stock is never kept: every request reads each candidate variant's level (one HMGET per inventory shard).
+- A shopper's order ids are read on every request (ZREVRANGE); only what an order holds is kept, per order id,
+  `ORDER_SECONDS`. An order placed a moment ago is a new id, so it is read at once and its products are never
+  shown again; a cancelled order's products come back within `ORDER_SECONDS` (only ever hiding too much).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from actors import keys
+from actors.routing import shard_of
+from serve import sessions
+from serve.context import Context
+from serve.tokens import AccessToken
+
+PRODUCT_SECONDS = 2.0
+ORDER_SECONDS = 30.0
+MAX_ENTRIES = 100_000  # either cache is emptied when it grows past this (a replica's memory stays bounded)
+ORDERS_READ = 100  # the shopper's latest orders that count as "already bought"
+
+
+@dataclass(frozen=True)
+class Entry:
+    product: dict[str, Any]  # as stored, without `available`
+    stock: tuple[tuple[str, int], ...]  # (variant id, inventory shard)
+
+    def available(self, levels: dict[str, int]) -> bool:
+        return any(levels.get(variant_id, 0) > 0 for variant_id, _ in self.stock)
+
+    def shown(self, levels: dict[str, int], link: str) -> dict[str, Any]:
+        """The product as the routes answer it: each variant with its `available` units, and the `link`."""
+        product = self.product
+        return {**product, "variants": [{**v, "available": levels.get(v["id"], 0)} for v in product["variants"]],
+                "link": link}
+
+
+class Shelf:
+    """One per replica (Context.shelf)."""
+
+    def __init__(self) -> None:
+        self.products: dict[str, Entry | None] = {}  # None: not in the catalog (kept as long)
+        self.product_at: dict[str, float] = {}
+        self.orders: dict[str, tuple[frozenset[str], float]] = {}  # order id -> products bought (none: cancelled)
+
+    async def read(self, ctx: Context, product_ids: list[str], user_id: str | None, fresh: str | None = None,
+                   token: AccessToken | None = None
+                   ) -> tuple[dict[str, Entry], dict[str, int], set[str], dict[str, Any] | None]:
+        """The candidates that exist, the available units of their variants, the products of the shopper's latest
+        orders that were not cancelled, and `fresh`, a product read from Redis now (not from the cache).
+        Unauthorized when `token` (signed, not checked for revocation yet) was revoked."""
+        now = time.monotonic()
+        cached = {p: self.products.get(p) for p in product_ids if now - self.product_at.get(p, -1e9) < PRODUCT_SECONDS}
+        misses = [p for p in product_ids if p not in cached]
+        pipe = ctx.redis.pipeline(transaction=False)
+        if token is not None:
+            pipe.mget(sessions.revocation_keys(token))
+        if user_id is not None:
+            pipe.zrevrange(keys.user_orders(user_id), 0, ORDERS_READ - 1)
+        if misses or fresh is not None:
+            pipe.hmget(keys.PRODUCTS, [*misses, *([fresh] if fresh is not None else [])])
+        entries = [e for e in cached.values() if e is not None]
+        shards = _queue_stock(pipe, entries)
+        replies = iter(await pipe.execute())
+        if token is not None:
+            sessions.refuse_if_revoked(token, next(replies))
+        order_ids: list[str] = next(replies) if user_id is not None else []
+        raw_products: list[str | None] = next(replies) if misses or fresh is not None else []
+        levels = _levels(shards, replies)
+        fresh_product = None
+        if fresh is not None:
+            raw = raw_products.pop()
+            fresh_product = None if raw is None else orjson.loads(raw)
+        new = [self._remember(ctx, p, raw, now) for p, raw in zip(misses, raw_products, strict=True)]
+        bought: set[str] = set()
+        unknown = []
+        for order_id in order_ids:
+            held = self.orders.get(order_id)
+            if held is not None and now - held[1] < ORDER_SECONDS:
+                bought |= held[0]
+            else:
+                unknown.append(order_id)
+        new_entries = [e for e in new if e is not None]
+        if unknown or new_entries:  # a second round trip: only after a miss
+            pipe = ctx.redis.pipeline(transaction=False)
+            if unknown:
+                pipe.mget([keys.order(o) for o in unknown])
+            more = _queue_stock(pipe, new_entries)
+            rest = iter(await pipe.execute())
+            if unknown:
+                bought |= self._learn_orders(unknown, next(rest), now)
+            levels.update(_levels(more, rest))
+        found = {e.product["id"]: e for e in (*entries, *new_entries)}
+        return found, levels, bought, fresh_product
+
+    def _remember(self, ctx: Context, product_id: str, raw: str | None, now: float) -> Entry | None:
+        if len(self.products) > MAX_ENTRIES:
+            self.products.clear()
+            self.product_at.clear()
+        entry = None
+        if raw is not None:
+            product = orjson.loads(raw)
+            entry = Entry(product, tuple((v["id"], shard_of(ctx.settings, "inventory", v["id"]))
+                                         for v in product["variants"]))
+        self.products[product_id] = entry
+        self.product_at[product_id] = now
+        return entry
+
+    def _learn_orders(self, order_ids: list[str], raws: list[str | None], now: float) -> set[str]:
+        """Remembers what these orders hold; returns all of it."""
+        if len(self.orders) > MAX_ENTRIES:
+            self.orders.clear()
+        bought: set[str] = set()
+        for order_id, raw in zip(order_ids, raws, strict=True):
+            placed = orjson.loads(raw) if raw else None
+            held: frozenset[str] = frozenset() if placed is None or placed["status"] == "cancelled" else frozenset(
+                line["product_id"] for line in placed["items"])
+            self.orders[order_id] = (held, now)
+            bought |= held
+        return bought
+
+
+def _queue_stock(pipe: Any, entries: list[Entry]) -> dict[int, list[str]]:
+    shards: dict[int, list[str]] = {}
+    for entry in entries:
+        for variant_id, shard in entry.stock:
+            shards.setdefault(shard, []).append(variant_id)
+    for shard, variant_ids in shards.items():
+        pipe.hmget(keys.inventory_stock(shard), variant_ids)
+    return shards
+
+
+def _levels(shards: dict[int, list[str]], replies: Any) -> dict[str, int]:
+    available: dict[str, int] = {}
+    for variant_ids in shards.values():
+        for variant_id, raw in zip(variant_ids, next(replies), strict=True):
+            if raw is None:
+                available[variant_id] = 0
+            else:
+                level = orjson.loads(raw)
+                available[variant_id] = max(0, level["on_hand"] - level["reserved"] - level["committed"])
+    return available
+

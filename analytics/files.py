@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from config import Settings
+from lake.layout import fsync_path
 
 
 def draft_path(final: Path) -> Path:
@@ -35,22 +36,14 @@ def swapped_in(final: Path) -> Iterator[Path]:
 
 
 def swap(draft: Path, final: Path) -> None:
-    _fsync(draft)
+    fsync_path(draft)
     os.replace(draft, final)
-    _fsync(final.parent)
+    fsync_path(final.parent)
 
 
 def write_atomically(final: Path, content: bytes) -> None:
     with swapped_in(final) as draft:
         draft.write_bytes(content)
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def ensure_ray(settings: Settings) -> None:

@@ -66,7 +66,7 @@ class Lake:
         with ThreadPoolExecutor(WRITERS, thread_name_prefix="lake-write") as writers:
             list(writers.map(self._write_one, files))
             if self.local and self.durable:
-                list(writers.map(_fsync_dir, folders))
+                list(writers.map(fsync_path, folders))
 
     def _write_one(self, file: tuple[str, pa.Table]) -> None:
         path, table = file
@@ -94,7 +94,7 @@ class Lake:
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
-        _fsync_dir(folder)
+        fsync_path(folder)
 
     def read_small(self, path: str) -> bytes | None:
         if self.fs.get_file_info(path).type == FileType.NotFound:
@@ -123,13 +123,14 @@ class Lake:
                 parent = os.path.dirname(parent)
             os.makedirs(folder, exist_ok=True)
             for made in reversed(missing):
-                _fsync_dir(os.path.dirname(made))
+                fsync_path(os.path.dirname(made))
         elif not self.local:
             self.fs.create_dir(folder, recursive=True)
         self._made.add(folder)
 
 
-def _fsync_dir(folder: str) -> None:
+def fsync_path(folder: str | os.PathLike[str]) -> None:
+    """fsync a file or a folder (a folder: its entries, so a rename into it survives a crash)."""
     descriptor = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(descriptor)

@@ -154,8 +154,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings(**plain_env_overrides(os.environ))
     try:
         report = train(settings, approve=args.approve, progress=not args.quiet)
-    except ValueError as exc:
-        raise SystemExit(f"fraud model not trained: {exc}") from None
+    except ValueError as exc:  # too little to learn from (a new shop): no new version, and no failure to retry
+        print(f"fraud model not trained: {exc}; the checkout keeps the approved version it has, or the rules")
+        print_summary(0)
+        return
     print(json.dumps(asdict(report), indent=2) if args.json else report.table())
     print_summary(report.orders)
 

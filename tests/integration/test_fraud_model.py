@@ -20,6 +20,7 @@ from domain.fraud_features import FEATURES, OrderSignals, ShopperHistory
 from lake.layout import Lake
 from lake.models import ModelStore
 from pipelines.fraud import train
+from pipelines.summary import rows_in
 from tests import fraud_world
 
 ROOT = Path(__file__).parents[2]
@@ -81,3 +82,15 @@ def test_the_command_trains_from_the_environments_settings(lake_settings: Settin
     report, _ = json.JSONDecoder().raw_decode(done.stdout)  # then the {"rows": N} line for the scheduler
     assert report["model"]["roc_auc"] > report["rules"]["roc_auc"]
     assert ModelStore(Lake(lake_settings.lake_dir), "fraud").is_approved(report["version"])
+
+
+def test_a_new_shop_with_nothing_to_learn_from_is_a_run_that_succeeds_with_no_model(tmp_path: Path) -> None:
+    """The scheduler runs the command daily from the first day: an empty lake is no failure to retry."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BAZAAR_ENV": "test", "BAZAAR_LAKE_DIR": str(tmp_path / "lake"),
+           "BAZAAR_DATA_DIR": str(tmp_path), "BAZAAR_JWT_SECRET": "test-secret-not-for-production-0123"}
+    done = subprocess.run([sys.executable, "-m", "pipelines.fraud", "--quiet"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "fraud model not trained" in done.stdout and rows_in(done.stdout) == 0
+    versions = tmp_path / "lake" / "models" / "fraud"
+    assert not versions.exists() or not any(versions.iterdir())

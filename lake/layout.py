@@ -17,10 +17,13 @@ import os
 import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow.fs import FileSystem, FileType, LocalFileSystem
+
+from lake.files import fsync_path, write_atomically
 
 COMPRESSION = "zstd"
 WRITERS = 4  # files written at once
@@ -88,13 +91,7 @@ class Lake:
             with self.fs.open_output_stream(path) as stream:
                 stream.write(content)
             return
-        temporary = f"{path}.tmp"
-        with open(temporary, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-        fsync_path(folder)
+        write_atomically(Path(path), content)
 
     def read_small(self, path: str) -> bytes | None:
         if self.fs.get_file_info(path).type == FileType.NotFound:
@@ -127,12 +124,3 @@ class Lake:
         elif not self.local:
             self.fs.create_dir(folder, recursive=True)
         self._made.add(folder)
-
-
-def fsync_path(folder: str | os.PathLike[str]) -> None:
-    """fsync a file or a folder (a folder: its entries, so a rename into it survives a crash)."""
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

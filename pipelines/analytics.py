@@ -23,10 +23,11 @@ import duckdb
 from tqdm import tqdm
 
 from analytics import chart
-from analytics.files import ensure_ray, swap, swapped_in, write_atomically
+from analytics.files import ensure_ray
 from analytics.metrics import TABLES, compute
 from analytics.source import SOURCES, connect, load
 from config import Settings, load_settings
+from lake.files import swap, swapped_in, write_atomically
 from lake.layout import Lake
 from pipelines.summary import print_summary
 from serve.main import plain_env_overrides

@@ -26,10 +26,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from analytics.files import ensure_ray, swapped_in, write_atomically
+from analytics.files import ensure_ray
 from analytics.metrics import VARIANT_PRODUCT
 from analytics.source import connect, load
 from config import Settings, load_settings
+from lake.files import swapped_in, write_atomically
 from lake.layout import Lake
 from pipelines.summary import print_summary
 from serve.main import plain_env_overrides

@@ -38,6 +38,7 @@ import numpy as np
 import orjson
 
 from domain.cards import sandbox_card_number
+from lake.files import write_atomically
 
 FraudPattern = Literal["stolen_card_burst", "many_cards", "far_shipping", "unusual_amount"]
 FRAUD_PATTERNS: tuple[FraudPattern, ...] = ("stolen_card_burst", "many_cards", "far_shipping", "unusual_amount")
@@ -212,12 +213,9 @@ class World:
 
 
 def write_truth(truth: dict[str, Any], path: str | Path) -> Path:
-    """Write a ground truth file whole (a temporary file, then a rename)."""
+    """Write a ground truth file whole (lake.files: a draft, then a rename)."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(target.suffix + ".tmp")
-    temporary.write_bytes(orjson.dumps(truth, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-    temporary.replace(target)
+    write_atomically(target, orjson.dumps(truth, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
     return target
 
 

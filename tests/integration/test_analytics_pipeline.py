@@ -14,8 +14,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from analytics.files import draft_path
 from config import Settings
+from lake.files import draft_path
 from pipelines.analytics import CHART, parquet_dir, run
 from simulation.synthetic import generate
 from tests.integration.direct_sql import QUERIES, direct

@@ -20,7 +20,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pyarrow.fs import FileSelector, FileType
 
 from lake.layout import Lake
 from lake.schemas import COMMON, FIELD_TYPES
@@ -72,7 +71,7 @@ def load(connection: duckdb.DuckDBPyConnection, lake: Lake, names: tuple[str, ..
     """Make each source (all, or those `names`d) a table of `connection`; returns the events read per source."""
     counts = {}
     for source in SOURCES if names is None else tuple(BY_NAME[name] for name in names):
-        files = _files(lake, source.event_type)
+        files = lake.type_files(source.event_type)
         present = _present(lake, files)
         raw = f"raw_{source.name}"
         if not files:
@@ -93,14 +92,6 @@ def load(connection: duckdb.DuckDBPyConnection, lake: Lake, names: tuple[str, ..
         if progress is not None:
             progress(source.name, counts[source.name])
     return counts
-
-
-def _files(lake: Lake, event_type: str) -> list[str]:
-    folder = lake.type_dir(event_type)
-    if lake.fs.get_file_info(folder).type != FileType.Directory:
-        return []
-    found = lake.fs.get_file_info(FileSelector(folder, recursive=True))
-    return sorted(info.path for info in found if info.type == FileType.File and info.path.endswith(".parquet"))
 
 
 def _present(lake: Lake, files: list[str]) -> set[str]:

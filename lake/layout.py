@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pyarrow.fs import FileSystem, FileType, LocalFileSystem
+from pyarrow.fs import FileSelector, FileSystem, FileType, LocalFileSystem
 
 from lake.files import fsync_path, write_atomically
 
@@ -51,6 +51,12 @@ class Lake:
 
     def type_dir(self, event_type: str) -> str:
         return f"{self.events_dir}/type={event_type}"
+
+    def type_files(self, event_type: str) -> list[str]:
+        """The Parquet files of one event type, in path order (date, then stream offsets); none yet: []."""
+        selector = FileSelector(self.type_dir(event_type), recursive=True, allow_not_found=True)
+        return sorted(info.path for info in self.fs.get_file_info(selector)
+                      if info.type == FileType.File and info.path.endswith(".parquet"))
 
     def part_path(self, event_type: str, date: str, stream: str, first: str, last: str) -> str:
         return f"{self.type_dir(event_type)}/date={date}/part-{stream_file_name(stream)}-{first}-{last}.parquet"

@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 
 import orjson
 import pyarrow.parquet as pq
-from pyarrow.fs import FileSelector, FileType
 
 from lake.layout import Lake
 
@@ -46,13 +45,6 @@ class History:
         return [i for i in self.interactions if i.kind == kind]
 
 
-def type_files(lake: Lake, event_type: str) -> list[str]:
-    """The Parquet files of one event type, in path order (date, then stream offsets)."""
-    selector = FileSelector(lake.type_dir(event_type), recursive=True, allow_not_found=True)
-    return sorted(info.path for info in lake.fs.get_file_info(selector)
-                  if info.type == FileType.File and info.path.endswith(".parquet"))
-
-
 def event_rows(lake: Lake, path: str, fields: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     """The rows of one file as {"at": epoch ms, field: value, ...}; a field without a column comes from `extra`."""
     table = pq.read_table(path, filesystem=lake.fs)
@@ -72,7 +64,7 @@ def event_rows(lake: Lake, path: str, fields: tuple[str, ...]) -> Iterator[dict[
 
 def read_history(lake: Lake, on_file: Callable[[str], None] | None = None) -> History:
     """Every interaction and product in the lake. `on_file` is told of each file read (a progress bar)."""
-    files = {event_type: type_files(lake, event_type) for event_type in SOURCES}
+    files = {event_type: lake.type_files(event_type) for event_type in SOURCES}
 
     def rows(event_type: str, fields: tuple[str, ...]) -> Iterator[dict[str, Any]]:
         for path in files[event_type]:
@@ -108,4 +100,4 @@ def read_history(lake: Lake, on_file: Callable[[str], None] | None = None) -> Hi
 
 
 def count_files(lake: Lake) -> int:
-    return sum(len(type_files(lake, event_type)) for event_type in SOURCES)
+    return sum(len(lake.type_files(event_type)) for event_type in SOURCES)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
 import redis.asyncio as aioredis
 
 from actors import keys
@@ -48,9 +49,19 @@ async def stock_levels(ctx: Context, variant_ids: Iterable[str]) -> dict[str, di
 
 
 def _level(raw: str) -> dict[str, Any]:
-    level: dict[str, Any] = json.loads(raw)
+    level: dict[str, Any] = orjson.loads(raw)
     level["available"] = level["on_hand"] - level["reserved"] - level["committed"]
     return level
+
+
+def units_for_sale(groups: dict[int, list[str]], replies: Iterator[Any]) -> dict[str, int]:
+    """variant_id -> units for sale (never below 0; 0 for a variant with no stock record), from the next reply of
+    one HMGET per inventory shard, in the order of `groups` (shard -> its variant ids)."""
+    available: dict[str, int] = {}
+    for variant_ids in groups.values():
+        for variant_id, raw in zip(variant_ids, next(replies), strict=True):
+            available[variant_id] = max(0, _level(raw)["available"]) if raw is not None else 0
+    return available
 
 
 async def products(ctx: Context, product_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -99,11 +110,7 @@ def _queue_offers_and_stock(pipe: Any, router: Router, pairs: list[tuple[str, st
             offer = Offer.find(found[product_id], variant_id) if product_id in found else None
             if offer is not None:
                 offers[variant_id] = offer
-        available: dict[str, int] = {}
-        for variant_ids in groups.values():
-            for variant_id, raw in zip(variant_ids, next(replies), strict=True):
-                available[variant_id] = max(0, _level(raw)["available"]) if raw is not None else 0
-        return offers, available
+        return offers, units_for_sale(groups, replies)
 
     return parse
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from actors import keys
+from actors import keys, reads
 from actors.routing import shard_of
 from serve import sessions
 from serve.context import Context
@@ -75,7 +75,7 @@ class Shelf:
             sessions.refuse_if_revoked(token, next(replies))
         order_ids: list[str] = next(replies) if user_id is not None else []
         raw_products: list[str | None] = next(replies) if misses or fresh is not None else []
-        levels = _levels(shards, replies)
+        levels = reads.units_for_sale(shards, replies)
         fresh_product = None
         if fresh is not None:
             raw = raw_products.pop()
@@ -98,7 +98,7 @@ class Shelf:
             rest = iter(await pipe.execute())
             if unknown:
                 bought |= self._learn_orders(unknown, next(rest), now)
-            levels.update(_levels(more, rest))
+            levels.update(reads.units_for_sale(more, rest))
         found = {e.product["id"]: e for e in (*entries, *new_entries)}
         return found, levels, bought, fresh_product
 
@@ -137,16 +137,3 @@ def _queue_stock(pipe: Any, entries: list[Entry]) -> dict[int, list[str]]:
     for shard, variant_ids in shards.items():
         pipe.hmget(keys.inventory_stock(shard), variant_ids)
     return shards
-
-
-def _levels(shards: dict[int, list[str]], replies: Any) -> dict[str, int]:
-    available: dict[str, int] = {}
-    for variant_ids in shards.values():
-        for variant_id, raw in zip(variant_ids, next(replies), strict=True):
-            if raw is None:
-                available[variant_id] = 0
-            else:
-                level = orjson.loads(raw)
-                available[variant_id] = max(0, level["on_hand"] - level["reserved"] - level["committed"])
-    return available
-

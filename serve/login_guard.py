@@ -12,7 +12,6 @@ apply; the address's own backoff always does. Attempts while held back are answe
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +25,7 @@ from domain.login_backoff import Backoff, LoginPolicy
 from domain.passwords import HashGate, Passwords
 from domain.users import User, email_key
 from serve.context import Context
+from serve.tokens import secret_digest
 
 KNOWN_ADDRESSES_KEPT = 20  # per account, the most recent
 
@@ -88,7 +88,7 @@ def passwords(settings: Settings) -> Passwords:
 
 
 def email_digest(email: str) -> str:
-    return hashlib.sha256(email_key(email).encode()).hexdigest()
+    return secret_digest(email_key(email))
 
 
 async def signed_in(ctx: Context, email: str, password: str, address: str) -> User:

@@ -1,5 +1,5 @@
 """What the recommendation routes read per request, with this replica's short-lived copies of what changes rarely,
-so that a warm request is one Redis round trip (benchmarks/README.md, "Recommendations through HTTP").
+so that a warm request is one Redis round trip (one script) (benchmarks/README.md, "Recommendations through HTTP").
 
 - Products (parsed, each variant's inventory shard worked out) are kept `PRODUCT_SECONDS`: a product deactivated
   or edited shows its new state within that time. Missing ones are read with HMGET, the ones the cache has are not.
@@ -25,6 +25,32 @@ from serve.tokens import AccessToken
 
 PRODUCT_SECONDS = 2.0
 ORDER_SECONDS = 30.0
+# The warm request's one round trip, as one script rather than a pipeline of five or so commands (redis-py packing
+# them was most of the route's own CPU). KEYS: the token's revocation keys (ARGV[1] of them), the shopper's order
+# index (when ARGV[2] is 1), the products hash, then one stock hash per inventory shard; ARGV[3]: orders to read;
+# ARGV[4]: how many product ids follow; then per stock hash its count of variant ids and the ids. Returns, in that
+# order, what MGET, ZREVRANGE, HMGET (products, only when ids were given) and each HMGET of stock answer.
+READ_SCRIPT = """
+local nrev, orders_read, nfields = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local out, k = {}, 1
+if nrev > 0 then
+  out[#out + 1] = redis.call('MGET', unpack(KEYS, 1, nrev))
+  k = nrev + 1
+end
+if ARGV[2] == '1' then
+  out[#out + 1] = redis.call('ZREVRANGE', KEYS[k], 0, orders_read - 1)
+  k = k + 1
+end
+local a = 5
+if nfields > 0 then out[#out + 1] = redis.call('HMGET', KEYS[k], unpack(ARGV, a, a + nfields - 1)) end
+k, a = k + 1, a + nfields
+while k <= #KEYS do
+  local n = tonumber(ARGV[a])
+  out[#out + 1] = redis.call('HMGET', KEYS[k], unpack(ARGV, a + 1, a + n))
+  k, a = k + 1, a + n + 1
+end
+return out
+"""
 MAX_ENTRIES = 100_000  # either cache is emptied when it grows past this (a replica's memory stays bounded)
 ORDERS_READ = 100  # the shopper's latest orders that count as "already bought"
 
@@ -51,6 +77,12 @@ class Shelf:
         self.products: dict[str, Entry | None] = {}  # None: not in the catalog (kept as long)
         self.product_at: dict[str, float] = {}
         self.orders: dict[str, tuple[frozenset[str], float]] = {}  # order id -> products bought (none: cancelled)
+        self._read_script: Any = None
+
+    def _script(self, ctx: Context) -> Any:
+        if self._read_script is None:
+            self._read_script = ctx.redis.register_script(READ_SCRIPT)
+        return self._read_script
 
     async def read(self, ctx: Context, product_ids: list[str], user_id: str | None, fresh: str | None = None,
                    token: AccessToken | None = None
@@ -61,20 +93,20 @@ class Shelf:
         now = time.monotonic()
         cached = {p: self.products.get(p) for p in product_ids if now - self.product_at.get(p, -1e9) < PRODUCT_SECONDS}
         misses = [p for p in product_ids if p not in cached]
-        pipe = ctx.redis.pipeline(transaction=False)
-        if token is not None:
-            pipe.mget(sessions.revocation_keys(token))
-        if user_id is not None:
-            pipe.zrevrange(keys.user_orders(user_id), 0, ORDERS_READ - 1)
-        if misses or fresh is not None:
-            pipe.hmget(keys.PRODUCTS, [*misses, *([fresh] if fresh is not None else [])])
+        fields = [*misses, *([fresh] if fresh is not None else [])]
         entries = [e for e in cached.values() if e is not None]
-        shards = _queue_stock(pipe, entries)
-        replies = iter(await pipe.execute())
+        shards = _stock_to_read(entries)
+        revocation = sessions.revocation_keys(token) if token is not None else []
+        first = await self._script(ctx)(
+            keys=[*revocation, *([keys.user_orders(user_id)] if user_id is not None else []), keys.PRODUCTS,
+                  *(keys.inventory_stock(shard) for shard in shards)],
+            args=[len(revocation), int(user_id is not None), ORDERS_READ, len(fields), *fields,
+                  *(arg for variant_ids in shards.values() for arg in (len(variant_ids), *variant_ids))])
+        replies = iter(first)
         if token is not None:
             sessions.refuse_if_revoked(token, next(replies))
         order_ids: list[str] = next(replies) if user_id is not None else []
-        raw_products: list[str | None] = next(replies) if misses or fresh is not None else []
+        raw_products: list[str | None] = next(replies) if fields else []
         levels = reads.units_for_sale(shards, replies)
         fresh_product = None
         if fresh is not None:
@@ -129,11 +161,16 @@ class Shelf:
         return bought
 
 
-def _queue_stock(pipe: Any, entries: list[Entry]) -> dict[int, list[str]]:
+def _stock_to_read(entries: list[Entry]) -> dict[int, list[str]]:
     shards: dict[int, list[str]] = {}
     for entry in entries:
         for variant_id, shard in entry.stock:
             shards.setdefault(shard, []).append(variant_id)
+    return shards
+
+
+def _queue_stock(pipe: Any, entries: list[Entry]) -> dict[int, list[str]]:
+    shards = _stock_to_read(entries)
     for shard, variant_ids in shards.items():
         pipe.hmget(keys.inventory_stock(shard), variant_ids)
     return shards

@@ -11,7 +11,6 @@ The seller ratings this shard also owns (by seller id) are in actors/seller_rati
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
 from actors import keys
@@ -55,11 +54,13 @@ class ReviewShard(SellerRatingCommands):
         def command(changes: Changes) -> dict[str, Any]:
             on_product = self.book.submitted_since(product_id, self._window_start())
             verdict = screen(draft.title, draft.body, self.policy, by_author, on_product)
-            review = self._rated(product_id, changes, lambda: self.book.submit(draft, verdict))
+            before = self.book.rating(product_id)
+            review = self.book.submit(draft, verdict)
             self._save(review, changes)
             changes.emit("review.submitted", review_id=review.id, product_id=product_id, user_id=user_id,
                          rating=review.rating)
             self._emit_state(review, changes)
+            self._emit_rating(product_id, before, changes)
             return review.own()
 
         return await self.submit(command)
@@ -75,11 +76,13 @@ class ReviewShard(SellerRatingCommands):
             edited = self.book.edited(current, patch, now_iso())
             on_product = self.book.submitted_since(current.product_id, self._window_start())
             verdict = screen(edited.title, edited.body, self.policy, by_author - 1, on_product - 1)
-            review = self._rated(current.product_id, changes, lambda: self.book.remoderated(edited, verdict))
+            before = self.book.rating(current.product_id)
+            review = self.book.remoderated(edited, verdict)
             self._save(review, changes)
             changes.emit("review.edited", review_id=review_id, product_id=review.product_id, user_id=user_id,
                          rating=review.rating)
             self._emit_state(review, changes)
+            self._emit_rating(review.product_id, before, changes)
             return review.own()
 
         return await self.submit(command)
@@ -87,12 +90,14 @@ class ReviewShard(SellerRatingCommands):
     async def delete(self, review_id: str, user_id: str) -> None:
         def command(changes: Changes) -> None:
             product_id = self.book.owned(review_id, user_id).product_id
-            self._rated(product_id, changes, lambda: self.book.delete(review_id, user_id))
+            before = self.book.rating(product_id)
+            self.book.delete(review_id, user_id)
             changes.hdel(keys.reviews(self.shard), review_id)
             for index in (keys.product_reviews(product_id), keys.user_reviews(user_id), keys.HELD_REVIEWS,
                           keys.REJECTED_REVIEWS):
                 changes.zrem(index, review_id)
             changes.emit("review.deleted", review_id=review_id, product_id=product_id, user_id=user_id)
+            self._emit_rating(product_id, before, changes)
 
         await self.submit(command)
 
@@ -111,13 +116,14 @@ class ReviewShard(SellerRatingCommands):
     async def report(self, review_id: str, user_id: str, reason: str) -> dict[str, Any]:
         def command(changes: Changes) -> dict[str, Any]:
             product_id = self.book.get(review_id).product_id
-            review, held = self._rated(product_id, changes, lambda: self.book.report(
-                review_id, user_id, reason, self.settings.review_reports_to_hold))
+            before = self.book.rating(product_id)
+            review, held = self.book.report(review_id, user_id, reason, self.settings.review_reports_to_hold)
             self._save(review, changes)
             changes.emit("review.reported", review_id=review_id, product_id=product_id, user_id=user_id,
                          reason=reason.strip(), report_count=len(review.reporters))
             if held:
                 self._emit_state(review, changes)
+            self._emit_rating(product_id, before, changes)
             return {"review_id": review_id, "reported": True}
 
         return await self.submit(command)
@@ -137,10 +143,11 @@ class ReviewShard(SellerRatingCommands):
 
         def command(changes: Changes) -> dict[str, Any]:
             product_id = self.book.get(review_id).product_id
-            review = self._rated(product_id, changes, lambda: self.book.moderate(
-                review_id, decision, admin_id, reason, now_iso()))
+            before = self.book.rating(product_id)
+            review = self.book.moderate(review_id, decision, admin_id, reason, now_iso())
             self._save(review, changes)
             self._emit_state(review, changes, reason)
+            self._emit_rating(product_id, before, changes)
             recorded(changes, admin_id, f"review.{decision}", "review", review_id, reason=reason,
                      product_id=product_id)
             return review.own()
@@ -167,14 +174,11 @@ class ReviewShard(SellerRatingCommands):
         since = epoch() - self.settings.review_burst_seconds
         return int(await self.store.redis.zcount(keys.user_reviews(user_id), since, "+inf"))
 
-    def _rated(self, product_id: str, changes: Changes, change: Callable[[], Any]) -> Any:
-        """Run `change` on the book; when it moved the product's published rating, say so in the same transaction."""
-        before = self.book.rating(product_id)
-        result = change()
+    def _emit_rating(self, product_id: str, before: tuple[float, int], changes: Changes) -> None:
+        """When the command moved the product's published rating from `before`, say so in the same transaction."""
         after = self.book.rating(product_id)
         if after != before:
             changes.emit("product.rating_changed", product_id=product_id, rating=after[0], review_count=after[1])
-        return result
 
     def _save(self, review: Review, changes: Changes) -> None:
         created = epoch_of(review.created_at)

@@ -138,6 +138,11 @@ class ReviewBook:
                        body=checked_text("body", patch.get("body", review.body), BODY_MAX))
 
     def remoderated(self, review: Review, verdict: Verdict) -> Review:
+        """An edited review with its new verdict. One that people reported or an admin rejected does not publish
+        itself by being edited: it waits for an admin (reason `edited_after_moderation`)."""
+        settled_by_people = review.state != "published" and ({"reported", "admin"} & set(review.reasons))
+        if verdict.state == "published" and settled_by_people:
+            verdict = Verdict("held", ["edited_after_moderation"])
         return self.put(replace(review, state=verdict.state, reasons=list(verdict.reasons)))
 
     def delete(self, review_id: str, user_id: str) -> Review:

@@ -110,3 +110,14 @@ def test_a_pseudonymised_address_keeps_only_what_taxes_need() -> None:
     address = {"street": "1 Main St", "city": "Springfield", "state": "IL", "zip_code": "62701", "country": "US",
                "type": "home"}
     assert pseudonymised_address(address) == {"country": "US", "state": "IL", "erased": True}
+
+
+def test_an_edit_does_not_publish_a_review_that_people_held_or_an_admin_rejected() -> None:
+    book = ReviewBook([draft()])
+    book.moderate("rev_1", "reject", "usr_admin", "rude", "2026-01-02T00:00:00.000Z")
+    edited = book.edited(book.reviews["rev_1"], {"body": "Nicer words"}, "2026-01-03T00:00:00.000Z")
+    review = book.remoderated(edited, PUBLISHED)
+    assert (review.state, review.reasons) == ("held", ["edited_after_moderation"])
+    book.moderate("rev_1", "approve", "usr_admin", None, "2026-01-04T00:00:00.000Z")
+    edited = book.edited(book.reviews["rev_1"], {"rating": 4}, "2026-01-05T00:00:00.000Z")
+    assert book.remoderated(edited, PUBLISHED).state == "published"

@@ -158,3 +158,51 @@ SIMULATION_CLOCK = f"{PREFIX}:simulation:clock-offset"
 # scheduled jobs (actors/scheduler.py): each run's record, and the runs by the time they were queued
 JOB_RUNS = f"{PREFIX}:jobs:runs"  # hash run_id -> JobRun JSON (domain/schedules.py)
 JOB_RUNS_BY_TIME = f"{PREFIX}:jobs"  # zset run_id -> queued epoch, capped at settings.jobs_kept
+
+
+# reviews (actors/reviews.py): one hash per review shard, review_id -> review JSON; a review shard owns the reviews
+# of the products that hash to it (review ids are minted to hash there too), and the seller ratings of the sellers
+# that hash to it
+def reviews(shard: int) -> str:
+    return f"{PREFIX}:review:{shard}"
+
+
+def product_reviews(product_id: str) -> str:
+    return f"{PREFIX}:product-reviews:{product_id}"  # zset review_id -> created epoch (every state)
+
+
+def user_reviews(user_id: str) -> str:
+    return f"{PREFIX}:user-reviews:{user_id}"  # zset review_id -> created epoch: the author's reviews
+
+
+def user_votes(user_id: str) -> str:
+    return f"{PREFIX}:user-votes:{user_id}"  # zset review_id -> epoch: reviews the user found helpful
+
+
+HELD_REVIEWS = f"{PREFIX}:reviews:held"  # zset review_id -> epoch held: the moderation queue
+REJECTED_REVIEWS = f"{PREFIX}:reviews:rejected"  # zset review_id -> epoch rejected
+
+
+def seller_ratings(shard: int) -> str:
+    """One hash per review shard: seller_id -> the seller's ratings JSON (domain/seller_ratings.py)."""
+    return f"{PREFIX}:seller-ratings:{shard}"
+
+
+SELLER_RATING_SUMMARY = f"{PREFIX}:seller-rating"  # hash seller_id -> {"average", "count"}, for listings
+
+
+def user_seller_ratings(user_id: str) -> str:
+    return f"{PREFIX}:user-seller-ratings:{user_id}"  # zset "<seller_id>:<order_id>:<variant_id>" -> epoch
+
+
+# the admin audit log (actors/admin_log.py): entries by id, and indexes by time, target and admin
+AUDIT_LOG = f"{PREFIX}:audit"  # hash entry_id -> AdminAction JSON
+AUDIT_BY_TIME = f"{PREFIX}:audit:by-time"  # zset entry_id -> epoch
+
+
+def audit_by_target(target_type: str, target_id: str) -> str:
+    return f"{PREFIX}:audit:target:{target_type}:{target_id}"  # zset entry_id -> epoch
+
+
+def audit_by_admin(admin_id: str) -> str:
+    return f"{PREFIX}:audit:admin:{admin_id}"  # zset entry_id -> epoch

@@ -19,7 +19,7 @@ from actors.routing import Router
 from domain.carts import Cart
 from domain.catalog import Offer
 from domain.fraud_features import ShopperHistory
-from domain.orders import Order
+from domain.orders import Order, OrderLine
 from domain.serial import decode
 from domain.users import User, email_key
 
@@ -143,6 +143,36 @@ async def orders_page(ctx: Context, user_id: str | None, page: int, page_size: i
     ids, total = await pipe.execute()
     raws = await ctx.redis.mget([keys.order(i) for i in ids]) if ids else []
     return [Order.from_dict(json.loads(raw)) for raw in raws if raw], int(total)
+
+
+# what a shopper has received: the one place that says so, for reviews (verified purchase) and seller ratings
+RECEIVED = frozenset({"delivered", "return_requested", "returned", "refunded"})  # statuses after delivery
+
+
+def received_lines(order: Order) -> list[OrderLine]:
+    """The lines of an order that reached its shopper."""
+    return list(order.items) if order.status in RECEIVED else []
+
+
+async def delivered_purchase(ctx: Context, user_id: str, product_id: str) -> OrderLine | None:
+    """A line of the product that the shopper bought and received (the newest), or None: a verified purchase."""
+    orders = await shopper_orders(ctx, user_id)
+    return next((line for order in orders for line in received_lines(order) if line.product_id == product_id), None)
+
+
+async def delivered_line(ctx: Context, user_id: str, order_id: str, variant_id: str) -> OrderLine | None:
+    """The line of the shopper's order with that variant, if the shopper received it."""
+    found = await order(ctx, order_id)
+    if found is None or found.user_id != user_id:
+        return None
+    return next((line for line in received_lines(found) if line.variant_id == variant_id), None)
+
+
+async def shopper_orders(ctx: Context, user_id: str) -> list[Order]:
+    """Every order of the shopper, newest first."""
+    ids = await ctx.redis.zrevrange(keys.user_orders(user_id), 0, -1)
+    raws = await ctx.redis.mget([keys.order(i) for i in ids]) if ids else []
+    return [Order.from_dict(json.loads(raw)) for raw in raws if raw]
 
 
 # -- users and sellers ---------------------------------------------------------------------------------------

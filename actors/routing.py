@@ -24,10 +24,13 @@ SHARD_COUNTS: dict[str, str | None] = {
     "coupons": "coupon_shards",
     "catalog": None,
     "search_indexer": None,
+    "reviews": "review_shards",
+    "ratings": None,
 }
 
 # which key routes each kind: inventory by variant id; shoppers by user id, or by order id (an order id is
-# minted to hash to its shopper's shard, see `local_id`); users by user id; coupons by code
+# minted to hash to its shopper's shard, see `local_id`); users by user id; coupons by code; reviews by product id
+# (a review id is minted to hash to its product's shard) for reviews, and by seller id for seller ratings
 
 
 def stable_hash(key: str) -> int:

@@ -21,6 +21,8 @@ ACTOR_CLASSES: dict[str, str] = {
     "coupons": "actors.coupons:CouponShard",
     "catalog": "actors.catalog:CatalogActor",
     "search_indexer": "actors.search_indexer:SearchIndexer",
+    "reviews": "actors.reviews:ReviewShard",
+    "ratings": "actors.ratings:RatingFollower",
 }
 
 

@@ -19,10 +19,12 @@ from typing import Any, TypeVar
 from ulid import ULID
 
 from actors import keys
+from actors.admin_log import record, recorded
 from actors.routing import Router, local_id, shard_of
 from actors.shard import ShardActor
 from actors.store import Changes
 from config import Settings
+from domain.admin_log import AdminAction
 from domain.clock import epoch, now_iso
 from domain.errors import Conflict, Forbidden, NotFound, Unavailable
 from domain.ids import is_id, new_id
@@ -245,9 +247,37 @@ class UserShard(ShardActor):
             "seller.applied", seller_id=seller_id)
         return application.to_dict()
 
-    async def approve_seller(self, user_id: str, seller_id: str) -> dict[str, Any]:
-        await self._change(user_id, lambda user, _: user.approve_seller(seller_id, now_iso()),
-                           "seller.approved", seller_id=seller_id)
+    async def approve_seller(self, user_id: str, seller_id: str, admin_id: str | None = None) -> dict[str, Any]:
+        def approve(user: User, changes: Changes) -> bool:
+            approved = user.approve_seller(seller_id, now_iso())
+            if approved:  # the admin's decision and its audit entry: one transaction
+                recorded(changes, admin_id, "seller.approve", "seller", seller_id, user_id=user_id)
+            return approved
+
+        await self._change(user_id, approve, "seller.approved", seller_id=seller_id)
         seller = (await self._cached(user_id)).seller
         assert seller is not None
         return seller.to_dict()
+
+    # -- the audit log and privacy ----------------------------------------------------------------------------
+    async def record_admin_action(self, entry: AdminAction) -> dict[str, Any]:
+        """An admin action done elsewhere, logged by the admin's shard (serve/admin_log.py)."""
+        return await self.submit(lambda changes: record(changes, entry).to_dict())
+
+    async def verify_password(self, user_id: str, password: str) -> None:
+        """Forbidden `invalid_credentials` unless `password` is the user's (before an erasure)."""
+        user = await self._cached(user_id)
+        if user.erased_at is not None or not await self.passwords.verify_async(user.password_hash, password):
+            raise Forbidden("invalid_credentials", "The password is not correct")
+
+    async def erase(self, user_id: str) -> dict[str, Any]:
+        """The account's personal data goes and its email is free again (docs/privacy.md); `user.erased` says so
+        without any of it."""
+
+        def erase(user: User, changes: Changes) -> None:
+            if user.email:
+                changes.hdel(keys.USER_EMAILS, user.email)  # this user's claim: a new account may take the email
+            user.erase(now_iso())
+
+        await self._change(user_id, erase, "user.erased")
+        return (await self._cached(user_id)).public()

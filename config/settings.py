@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     shopper_shards: int = Field(default=2, ge=1, le=1024)  # carts, checkouts and orders, by shopper
     user_shards: int = Field(default=2, ge=1, le=1024)
     coupon_shards: int = Field(default=1, ge=1, le=1024)  # uses of limited coupons, by code
+    review_shards: int = Field(default=1, ge=1, le=1024)  # reviews by product, seller ratings by seller
     reservation_ttl_seconds: float = Field(default=600, gt=0)
     reservation_sweep_seconds: float = Field(default=1.0, gt=0)
     group_commit_max_batch: int = Field(default=64, ge=1, le=10000)
@@ -183,6 +184,15 @@ class Settings(BaseSettings):
     replenishment_lead_time_days: float = Field(default=7, ge=0, le=365)  # from purchase order to stock on hand
     replenishment_safety_days: float = Field(default=3, ge=0, le=365)  # sales covered beyond the lead time
     replenishment_cover_days: float = Field(default=14, gt=0, le=365)  # sales one reorder covers
+
+    # -- reviews and moderation (issue 13, docs/api-reviews.md) -------------------------------------------------------
+    # a review using one of these words (whole words, any case) is rejected without an admin
+    review_banned_words: list[str] = Field(default_factory=lambda: ["scam", "fraudster", "idiot"])
+    review_burst_per_author: int = Field(default=5, ge=1)  # reviews from one account within the window, then held
+    review_burst_per_product: int = Field(default=20, ge=1)  # reviews on one product within the window, then held
+    review_burst_seconds: float = Field(default=3600, gt=0)
+    review_reports_to_hold: int = Field(default=3, ge=1)  # shoppers' reports that hold a published review again
+    ratings_batch_max: int = Field(default=200, ge=1, le=100000)  # events the rating follower reads at once
 
     # -- scheduled jobs (actors/scheduler.py, docs/operations.md "Scheduled jobs"): each run is a Ray Job ----------
     scheduler: bool = True  # `make run` starts the scheduler actor

@@ -63,3 +63,8 @@ def epoch() -> float:
 
 def iso_from_epoch(seconds: float) -> str:
     return iso(datetime.fromtimestamp(seconds, UTC))
+
+
+def epoch_of(iso_time: str) -> float:
+    """Unix epoch seconds of an ISO 8601 time as `iso` writes it."""
+    return datetime.fromisoformat(iso_time.replace("Z", "+00:00")).timestamp()

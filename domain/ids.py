@@ -26,6 +26,8 @@ KINDS = {
     "evt": "event",
     "ses": "session (a refresh-token family)",
     "run": "run of a scheduled job (actors/scheduler.py)",
+    "rev": "review",
+    "adm": "entry of the admin audit log",
 }
 
 

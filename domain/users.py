@@ -187,6 +187,7 @@ class User:
     created_at: str = field(default_factory=now_iso)
     updated_at: str = ""
     version: int = 0  # +1 on every change, so the owning actor knows what to write
+    erased_at: str | None = None  # the account was erased (docs/privacy.md): no personal data is left
 
     @classmethod
     def register(cls, user_id: str, email: str, password_hash: str, first_name: str, last_name: str,
@@ -298,6 +299,17 @@ class User:
             self.role = "seller"
         self._touch(at)
         return True
+
+    # privacy -------------------------------------------------------------------------------------------------
+    def erase(self, at: str | None = None) -> None:
+        """Erase the person: email, names, phone, addresses, preferences and password go; the id stays, as the
+        pseudonym the kept orders and reviews refer to. A seller application keeps its store (business data)."""
+        if self.erased_at is not None:
+            return
+        at = at or now_iso()
+        self.email, self.password_hash, self.first_name, self.last_name, self.phone = "", "", "", "", None
+        self.addresses, self.preferences, self.erased_at = [], Preferences(), at
+        self._touch(at)
 
     def _touch(self, at: str | None) -> None:
         self.updated_at = at or now_iso()

@@ -56,6 +56,10 @@ FIELD_TYPES: dict[str, pa.DataType] = {
     # fraud signals of an order (the card's fingerprint and issuing country, never its number)
     "client_ip": STRING, "card_fingerprint": STRING, "card_country": STRING, "ship_country": STRING,
     "account_created_at": STRING, "fraud_score": FLOAT,
+    # reviews, ratings, the audit log
+    "review_id": STRING, "rating": FLOAT, "review_count": INT, "reasons": NAMES, "report_count": INT,
+    "helpful_count": INT, "audit_id": STRING, "admin_id": STRING, "action": STRING, "target_type": STRING,
+    "target_id": STRING,
 }
 
 _INVENTORY = ("shard",)
@@ -64,6 +68,7 @@ _CART = ("user_id",)
 _ORDER = ("order_id", "user_id", "status", "payment_status")
 _PAYMENT = ("payment_id", "reference", "status", "amount", "currency", "captured", "refunded")
 _MOVED_ON = (*_ORDER, "tracking_number")
+_REVIEW = ("review_id", "product_id")
 
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "inventory.created": (*_INVENTORY, "variant_id", "on_hand"),
@@ -115,6 +120,22 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "payment.voided": _PAYMENT,
     "payment.refunded": (*_PAYMENT, "refund_id", "refund_amount"),
     "payment.chargeback": (*_PAYMENT, "order_id", "reason"),
+    "cart.erased": _CART,
+    "user.erased": ("user_id",),
+    "order.pseudonymised": _ORDER,
+    "review.submitted": (*_REVIEW, "user_id", "rating"),
+    "review.edited": (*_REVIEW, "user_id", "rating"),
+    "review.published": (*_REVIEW, "user_id", "rating"),
+    "review.held": (*_REVIEW, "user_id", "reasons"),
+    "review.rejected": (*_REVIEW, "user_id", "reason"),
+    "review.reported": (*_REVIEW, "user_id", "reason", "report_count"),
+    "review.answered": (*_REVIEW, "seller_id"),
+    "review.voted": (*_REVIEW, "user_id", "helpful_count"),
+    "review.deleted": (*_REVIEW, "user_id"),
+    "review.anonymised": _REVIEW,
+    "product.rating_changed": ("product_id", "rating", "review_count"),
+    "seller.rated": ("seller_id", "order_id", "variant_id", "user_id", "rating"),
+    "admin.action": ("audit_id", "admin_id", "action", "target_type", "target_id"),
 }
 
 JSON_FIELDS = frozenset({"filters"})  # stored as JSON text (see JSON)

@@ -18,6 +18,7 @@ from serve import errors
 from serve.context import Context
 from serve.routes import (
     analytics,
+    audit_log,
     auth,
     cart,
     catalog,
@@ -28,8 +29,11 @@ from serve.routes import (
     orders,
     passwords,
     payments,
+    privacy,
     recommendations,
+    reviews,
     search,
+    seller_ratings,
     sellers,
     simulation,
     users,
@@ -38,7 +42,7 @@ from serve.routes import (
 # Routes are matched in this order, by FastAPI and again by Serve (to name the route in its metrics), one by one:
 # the shop's busiest paths come first (matching took an eighth of a replica's CPU with checkout near the end).
 ROUTERS = [health, cart, checkout, search, catalog, recommendations, orders, payments, inventory, auth, passwords,
-           users, sellers, analytics, jobs]
+           users, sellers, analytics, jobs, reviews, seller_ratings, privacy, audit_log]
 
 
 def docs_enabled(settings: Settings) -> bool:

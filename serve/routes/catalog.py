@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
 
-from actors import reads
+from actors import reads, review_reads
 from domain.catalog import CatalogUser, Product, ensure_visible, listing_seller
 from domain.catalog_index import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, check_page
 from domain.search import RESULT_WINDOW
@@ -174,9 +174,13 @@ async def update_product(product_id: PathId, body: ProductPatchIn, ctx: Ctx, use
 
 
 async def with_stock(ctx: Context, products: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The products with each variant's `available` units (0 when it has no stock record)."""
+    """The products with each variant's `available` units (0 when it has no stock record), and their seller's
+    `seller_rating` (`{"average", "count"}`; null for the shop's own products, 0 and 0 before the first rating)."""
     levels = await reads.stock_levels(ctx, [v["id"] for p in products for v in p["variants"]])
+    ratings = await review_reads.seller_ratings(ctx, [p["seller_id"] for p in products if p.get("seller_id")])
     for product in products:
         for variant in product["variants"]:
             variant["available"] = max(0, levels.get(variant["id"], {}).get("available", 0))
+        seller_id = product.get("seller_id")
+        product["seller_rating"] = None if not seller_id else ratings.get(seller_id, {"average": 0.0, "count": 0})
     return products

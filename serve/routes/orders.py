@@ -2,6 +2,8 @@
 
 The shopper shard answers with an order's full view; what the caller is shown of it is decided here, once per
 answer, by `domain.orders.view_for` (a shopper sees only the contract's fields, an admin everything).
+An admin's moves are recorded in the audit log (serve/admin_log.py) once the shard has made them: a separate write
+for now, since the shard's commands do not take the admin's id yet (to move into their transaction).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pydantic import Field
 from actors import reads
 from domain.errors import NotFound
 from domain.orders import view_for
+from serve.admin_log import record_admin_action
 from serve.context import Context
 from serve.deps import AdminUser, Ctx, CurrentUser
 from serve.errors import documented
@@ -63,6 +66,8 @@ async def cancel_order(order_id: PathId, ctx: Ctx, user: CurrentUser, body: Canc
                        ) -> dict[str, Any]:
     owner = None if user.is_admin else user.user_id
     order = await ctx.router.owner("shoppers", order_id).cancel.remote(order_id, owner, body.reason if body else None)
+    if user.is_admin and order["user_id"] != user.user_id:
+        await record_admin_action(ctx, user, "order.cancel", "order", order_id, reason=body.reason if body else None)
     return {"order": view_for(order, admin=user.is_admin)}
 
 
@@ -81,6 +86,8 @@ async def change_status(order_id: PathId, body: StatusChange, ctx: Ctx, admin: A
     order stays as it was, its stock on the shelf)."""
     order = await ctx.router.owner("shoppers", order_id).advance.remote(
         order_id, body.status, body.tracking_number, body.note)
+    await record_admin_action(ctx, admin, "order.status", "order", order_id, status=body.status,
+                              tracking_number=body.tracking_number, note=body.note)
     return {"order": order}
 
 
@@ -90,4 +97,6 @@ async def chargeback(order_id: PathId, body: ChargebackIn, ctx: Ctx, admin: Admi
     {"order_id", "payment_id", "amount", "reason", "status"}}`; 404 unknown order; 409 `payment_not_disputable` when
     nothing captured is left to take back (not shipped yet, refunded), `already_charged_back` the second time,
     `no_payment` for an order that cost nothing."""
-    return await ctx.router.owner("shoppers", order_id).chargeback.remote(order_id, body.reason)
+    result: dict[str, Any] = await ctx.router.owner("shoppers", order_id).chargeback.remote(order_id, body.reason)
+    await record_admin_action(ctx, admin, "order.chargeback", "order", order_id, reason=body.reason)
+    return result

@@ -55,4 +55,5 @@ async def list_sellers(admin: AdminUser, ctx: Ctx,
 @router.post("/v1/admin/sellers/{seller_id}/approve")
 async def approve(seller_id: str, admin: AdminUser, ctx: Ctx) -> dict[str, Any]:
     user_id = (await _seller_record(ctx, seller_id))["user_id"]
-    return {"seller": await ctx.router.owner("users", user_id).approve_seller.remote(user_id, seller_id)}
+    shard = ctx.router.owner("users", user_id)
+    return {"seller": await shard.approve_seller.remote(user_id, seller_id, admin.user_id)}  # audited in its command

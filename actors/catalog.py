@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from actors import keys
@@ -22,7 +23,7 @@ from domain.catalog_index import PAGE_SIZE_DEFAULT, ProductIndex, ProductQuery
 from domain.catalog_patch import ProductUpdate, added_variants, patched, rated
 from domain.categories import Category, CategoryTree
 from domain.clock import now_iso
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, Forbidden, NotFound
 from domain.ids import new_id
 
 
@@ -36,6 +37,8 @@ class CatalogActor(ShardActor):
         self.index = ProductIndex()
         self.seeded_at: str | None = None
         self.router = Router(settings)
+        self.suspended_sellers: set[str] = set()  # the sellers whose products are marked suspended
+        self.tick_seconds = settings.seller_standing_sync_seconds
         super().__init__(settings, shard)
 
     def load(self, client: Any) -> None:
@@ -43,6 +46,7 @@ class CatalogActor(ShardActor):
         self.products = {pid: Product.from_dict(d) for pid, d in load_hash(client, keys.PRODUCTS).items()}
         self.variant_owner = {v.id: p.id for p in self.products.values() for v in p.variants}
         self.index = ProductIndex(self.products.values())
+        self.suspended_sellers = {p.seller_id for p in self.products.values() if p.seller_suspended and p.seller_id}
         self.seeded_at = client.hget(keys.SYSTEM, "seeded")
 
     # -- categories -------------------------------------------------------------------------------------
@@ -64,6 +68,7 @@ class CatalogActor(ShardActor):
     # -- listing products -------------------------------------------------------------------------------
     async def create_product(self, spec: dict[str, Any], seller_id: str | None = None) -> dict[str, Any]:
         """List one product (a seller's when `seller_id` is set, else the shop's own) with its initial stock."""
+        self._refuse_suspended(seller_id)
         product = new_product(spec, seller_id, now_iso(), self.categories, currency=self.settings.currency)
         await self._create_stock(initial_stock(spec["variants"], product.variants))
         created = await self.submit(lambda changes: self._insert([product], changes))
@@ -73,6 +78,7 @@ class CatalogActor(ShardActor):
         """Many products in one call and one transaction (the demo seed). A spec may name its product `id`
         and its variants' `id`s; a product whose id already exists is skipped, so a re-run resumes.
         Returns the ids of the products created."""
+        self._refuse_suspended(seller_id)
         now = now_iso()
         products: list[Product] = []
         stock: list[dict[str, Any]] = []
@@ -134,10 +140,44 @@ class CatalogActor(ShardActor):
         """One page, newest first: {"items", "total", "page", "page_size"}; `category` includes its subtree."""
         statuses = listing_statuses(user, seller, status)
         category_ids = None if category is None else frozenset(self.categories.descendants(category))
-        query = ProductQuery(category_ids, brand, seller, statuses, page, page_size)
+        owners_view = user is not None and (user.is_admin or (seller is not None and user.seller_id == seller))
+        query = ProductQuery(category_ids, brand, seller, statuses, page, page_size, owners_view)
         ids, total = self.index.query(query)
         return {"items": [self.products[pid].to_dict() for pid in ids], "total": total, "page": page,
                 "page_size": page_size}
+
+    # -- suspended sellers ------------------------------------------------------------------------------
+    async def tick(self) -> None:
+        await self.sync_sellers()
+
+    async def sync_sellers(self) -> int:
+        """Mark the products of every suspended seller (keys.SUSPENDED_SELLERS, written by the user shards with the
+        seller) as suspended, and unmark those of reinstated sellers; each changed product gets a `product.updated`
+        (fields ["seller_suspended"]), so search drops or restores it. Returns how many products changed. The
+        admin's suspend and reinstate call this at once; the catalog's tick calls it too, so a call that failed
+        is made good within `seller_standing_sync_seconds`."""
+        suspended = set(await self.store.redis.hkeys(keys.SUSPENDED_SELLERS))  # type: ignore[misc]
+        if suspended == self.suspended_sellers:
+            return 0
+
+        def command(changes: Changes) -> int:
+            changed = 0
+            for seller_id in suspended ^ self.suspended_sellers:
+                for product_id in self.index.of_seller(seller_id):
+                    product = self.products[product_id]
+                    if product.seller_suspended != (seller_id in suspended):
+                        self._save(replace(product, seller_suspended=seller_id in suspended), changes)
+                        changes.emit("product.updated", product_id=product_id, seller_id=seller_id,
+                                     fields=["seller_suspended"], added_variant_ids=[])
+                        changed += 1
+            self.suspended_sellers = suspended
+            return changed
+
+        return await self.submit(command)
+
+    def _refuse_suspended(self, seller_id: str | None) -> None:
+        if seller_id is not None and seller_id in self.suspended_sellers:
+            raise Forbidden("seller_suspended", "A suspended seller cannot list products", {"seller_id": seller_id})
 
     # -- the demo seed ----------------------------------------------------------------------------------
     async def seeded(self) -> str | None:

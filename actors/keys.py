@@ -60,6 +60,7 @@ def users(shard: int) -> str:
 
 USER_EMAILS = f"{PREFIX}:user:email"
 SELLERS = f"{PREFIX}:sellers"  # seller_id -> seller JSON
+SUSPENDED_SELLERS = f"{PREFIX}:sellers:suspended"  # seller_id -> the reason, while the seller is suspended
 
 
 # sessions (serve/sessions.py): security records of the HTTP layer, by digest, each with its TTL; no actor state

@@ -70,7 +70,7 @@ class CatalogActor(ShardActor):
         """List one product (a seller's when `seller_id` is set, else the shop's own) with its initial stock."""
         self._refuse_suspended(seller_id)
         product = new_product(spec, seller_id, now_iso(), self.categories, currency=self.settings.currency)
-        await self._create_stock(initial_stock(spec["variants"], product.variants))
+        await self._create_stock(initial_stock(spec["variants"], product.variants), seller_id)
         created = await self.submit(lambda changes: self._insert([product], changes))
         return created[0].to_dict()
 
@@ -92,7 +92,7 @@ class CatalogActor(ShardActor):
                                   self.settings.currency)
             products.append(product)
             stock.extend(initial_stock(spec["variants"], product.variants))
-        await self._create_stock(stock)
+        await self._create_stock(stock, seller_id)
         created = await self.submit(lambda changes: self._insert(products, changes))
         return [product.id for product in created]
 
@@ -100,7 +100,7 @@ class CatalogActor(ShardActor):
         new_ids = [new_id("var") for _ in range(added_variants(patch))]
         preview = patched(self._product(product_id), patch, user, now_iso(), self.categories, new_ids,
                               self.settings.currency)
-        await self._create_stock(preview.stock)
+        await self._create_stock(preview.stock, preview.product.seller_id)
 
         def command(changes: Changes) -> dict[str, Any]:
             # re-applied to the product as it is now: another change may have landed meanwhile
@@ -145,6 +145,14 @@ class CatalogActor(ShardActor):
         ids, total = self.index.query(query)
         return {"items": [self.products[pid].to_dict() for pid in ids], "total": total, "page": page,
                 "page_size": page_size}
+
+    async def seller_variants(self, seller_id: str) -> list[dict[str, Any]]:
+        """Every variant of one seller's products, whatever their status, newest product first: product_id,
+        product_name, product_status, variant_id, sku."""
+        products = sorted((self.products[pid] for pid in self.index.of_seller(seller_id)),
+                          key=lambda p: (p.created_at, p.id), reverse=True)
+        return [{"product_id": p.id, "product_name": p.name, "product_status": p.status, "variant_id": v.id,
+                 "sku": v.sku} for p in products for v in p.variants]
 
     # -- suspended sellers ------------------------------------------------------------------------------
     async def tick(self) -> None:
@@ -205,9 +213,9 @@ class CatalogActor(ShardActor):
             raise NotFound("product_not_found", "No such product", {"product_id": product_id})
         return product
 
-    async def _create_stock(self, items: Iterable[dict[str, Any]]) -> None:
-        """One idempotent `create_stock` call per inventory shard, all at once."""
-        by_variant = {item["variant_id"]: item for item in items}
+    async def _create_stock(self, items: Iterable[dict[str, Any]], seller_id: str | None) -> None:
+        """One idempotent `create_stock` call per inventory shard, all at once; the records know their seller."""
+        by_variant = {item["variant_id"]: {**item, "seller_id": seller_id} for item in items}
         groups = self.router.group("inventory", by_variant)
         await asyncio.gather(*(
             self.router.handle("inventory", shard).create_stock.remote([by_variant[v] for v in variant_ids])

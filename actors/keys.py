@@ -13,6 +13,28 @@ def inventory_reservations(shard: int) -> str:
     return f"{PREFIX}:inv:{shard}:resv"
 
 
+# what watches the stock of a shard's variants (domain/stock_watch.py), written by the inventory shard
+def inventory_watches(shard: int) -> str:
+    """hash variant_id -> VariantWatch JSON (seller, reorder quantity, supplier, crossing state, open order)."""
+    return f"{PREFIX}:inv:{shard}:watch"
+
+
+def purchase_orders(shard: int) -> str:
+    """hash purchase_order_id -> PurchaseOrder JSON; an order id hashes to its variant's shard."""
+    return f"{PREFIX}:inv:{shard}:po"
+
+
+def low_stock_alerts(shard: int) -> str:
+    """hash variant_id -> its open low-stock alert JSON (removed when available is back above the threshold)."""
+    return f"{PREFIX}:inv:{shard}:alerts"
+
+
+def stock_history(variant_id: str) -> str:
+    """zset of a variant's stock changes: member the entry JSON, score its number; the latest
+    `settings.stock_history_kept` are kept."""
+    return f"{PREFIX}:inv:history:{variant_id}"
+
+
 # shoppers: everything keyed by the shopper lives on the shopper's shard (carts, checkout sagas, orders,
 # idempotency and velocity records); order ids are minted so that they hash to their shopper's shard.
 def carts(shard: int) -> str:

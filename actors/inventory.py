@@ -15,7 +15,7 @@ from actors.routing import local_id
 from actors.shard import ShardActor
 from actors.store import Changes, dumps, load_hash
 from config import Settings
-from domain.clock import epoch
+from domain.clock import epoch, now_iso
 from domain.errors import DomainError
 from domain.inventory import Reservation, StockLedger, StockLevel
 from domain.stock_watch import PurchaseOrder, StockWatch, VariantWatch
@@ -98,8 +98,9 @@ class InventoryShard(ShardActor):
             else:
                 changes.hset(keys.low_stock_alerts(shard), variant_id, alert)
         watch.dirty_alerts.clear()
-        kept = self.settings.stock_history_kept
+        kept, at = self.settings.stock_history_kept, now_iso()
         for variant_id, number, entry in watch.history:
+            entry["at"] = at
             key = keys.stock_history(variant_id)
             changes.zadd(key, dumps(entry), number)
             if number > kept:

@@ -101,8 +101,8 @@ class StockWatch:
         watch.changes += 1
         self.dirty_watches.add(level.variant_id)
         available = level.on_hand - level.reserved - level.committed
-        self.history.append((level.variant_id, watch.changes, {
-            "n": watch.changes, "at": now_iso(), "change": change, "quantity": quantity, "reference": reference,
+        self.history.append((level.variant_id, watch.changes, {  # its "at" is stamped when it is written
+            "n": watch.changes, "change": change, "quantity": quantity, "reference": reference,
             "actor": actor, "reason": reason, "on_hand": level.on_hand, "available": available,
             "reserved": level.reserved, "committed": level.committed}))
         self.observe(level, watch)

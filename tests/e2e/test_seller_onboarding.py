@@ -74,8 +74,7 @@ def test_payout_details_are_kept_as_a_token_and_never_in_clear(shop: Shop, redis
     on_disk = b"".join(p.read_bytes() for p in redis_server.data_dir.rglob("*.aof") if p.is_file())
     assert seller["id"].encode() in on_disk  # the scan reads what this test wrote
     assert not [c for c in canaries if c.encode() in on_disk]
-    logs = [p for p in (Path(ray._private.worker._global_node.get_session_dir_path()) / "logs").rglob("*")
-            if p.is_file()]
+    logs = [p for p in Path(ray._private.worker._global_node.get_logs_dir_path()).rglob("*") if p.is_file()]
     assert any("serve" in p.name for p in logs)  # the API replicas' logs are among them
     for path in logs:
         assert not [c for c in canaries if c.encode() in path.read_bytes()], f"a payout account number in {path}"

@@ -38,6 +38,7 @@ class CatalogActor(ShardActor):
         self.seeded_at: str | None = None
         self.router = Router(settings)
         self.suspended_sellers: set[str] = set()  # the sellers whose products are marked suspended
+        self.suspended_now: set[str] = set()  # keys.SUSPENDED_SELLERS as last read: who may not list
         self.tick_seconds = settings.seller_standing_sync_seconds
         super().__init__(settings, shard)
 
@@ -47,6 +48,7 @@ class CatalogActor(ShardActor):
         self.variant_owner = {v.id: p.id for p in self.products.values() for v in p.variants}
         self.index = ProductIndex(self.products.values())
         self.suspended_sellers = {p.seller_id for p in self.products.values() if p.seller_suspended and p.seller_id}
+        self.suspended_now = set(client.hkeys(keys.SUSPENDED_SELLERS))
         self.seeded_at = client.hget(keys.SYSTEM, "seeded")
 
     # -- categories -------------------------------------------------------------------------------------
@@ -165,6 +167,7 @@ class CatalogActor(ShardActor):
         admin's suspend and reinstate call this at once; the catalog's tick calls it too, so a call that failed
         is made good within `seller_standing_sync_seconds`."""
         suspended = set(await self.store.redis.hkeys(keys.SUSPENDED_SELLERS))  # type: ignore[misc]
+        self.suspended_now = suspended
         if suspended == self.suspended_sellers:
             return 0
 
@@ -184,7 +187,7 @@ class CatalogActor(ShardActor):
         return await self.submit(command)
 
     def _refuse_suspended(self, seller_id: str | None) -> None:
-        if seller_id is not None and seller_id in self.suspended_sellers:
+        if seller_id is not None and seller_id in self.suspended_now:
             raise Forbidden("seller_suspended", "A suspended seller cannot list products", {"seller_id": seller_id})
 
     # -- the demo seed ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from actors.shard import ShardActor
 from actors.store import Changes, dumps, load_hash
 from config import Settings
 from domain.clock import epoch, now_iso
-from domain.errors import DomainError
+from domain.errors import DomainError, Invalid
 from domain.inventory import Reservation, StockLedger, StockLevel
 from domain.stock_watch import PurchaseOrder, StockWatch, VariantWatch
 
@@ -203,6 +203,8 @@ class InventoryShard(ShardActor):
 
         def each() -> int:
             known = [r for r in rules if r["variant_id"] in self.ledger.levels]
+            if any(min(r["reorder_point"], r["reorder_quantity"]) < 0 for r in known):  # before any is set
+                raise Invalid("invalid_stock", "Reorder points and quantities cannot be negative")
             for rule in known:
                 self.ledger.set_replenishment(rule["variant_id"], rule["reorder_point"], rule["reorder_quantity"],
                                               None, rule.get("supplier"), actor)

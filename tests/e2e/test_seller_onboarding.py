@@ -14,9 +14,11 @@ import pytest
 import ray
 import redis
 
+from actors.routing import Router
+from config import Settings
 from serve.local_redis import LocalRedis
 from tests.shop import Account, Shop, assert_error
-from tests.support import redis_values
+from tests.support import redis_values, wait_until
 
 pytestmark = pytest.mark.ray
 
@@ -158,3 +160,17 @@ def test_a_suspended_sellers_listings_leave_the_shop_until_it_is_reinstated(shop
     assert shop.checkout(shopper, shop.checkout_body(shopper)).status_code == 201
     again = shop.http.post(reinstate, headers=shop.admin.headers)  # reinstating twice changes nothing
     assert again.status_code == 200 and again.json()["seller"] == r.json()["seller"]
+
+
+def test_the_catalog_makes_good_a_suspension_it_was_never_told_of(shop: Shop, settings: Settings) -> None:
+    """The admin's call suspends the seller on its user shard, then tells the catalog; were the second step lost
+    (a crash between the two), the catalog's own tick finds the suspension in Redis and hides the listings."""
+    seller = shop.approved_seller()
+    product = shop.product(stock=2, owner=seller)
+    users = Router(settings).owner("users", seller.user["id"])
+    ray.get(users.suspend_seller.remote(seller.user["id"], seller.user["seller_id"], "Chargebacks"))  # step one only
+    wait_until(lambda: shop.http.get(f"/v1/products/{product['id']}").status_code == 404,
+               timeout=settings.seller_standing_sync_seconds * 6)
+    ray.get(users.reinstate_seller.remote(seller.user["id"], seller.user["seller_id"]))
+    wait_until(lambda: shop.http.get(f"/v1/products/{product['id']}").status_code == 200,
+               timeout=settings.seller_standing_sync_seconds * 6)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from actors import keys
@@ -22,7 +23,7 @@ from domain.catalog_index import PAGE_SIZE_DEFAULT, ProductIndex, ProductQuery
 from domain.catalog_patch import ProductUpdate, added_variants, patched, rated
 from domain.categories import Category, CategoryTree
 from domain.clock import now_iso
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, Forbidden, NotFound
 from domain.ids import new_id
 
 
@@ -36,6 +37,9 @@ class CatalogActor(ShardActor):
         self.index = ProductIndex()
         self.seeded_at: str | None = None
         self.router = Router(settings)
+        self.suspended_sellers: set[str] = set()  # the sellers whose products are marked suspended
+        self.suspended_now: set[str] = set()  # keys.SUSPENDED_SELLERS as last read: who may not list
+        self.tick_seconds = settings.seller_standing_sync_seconds
         super().__init__(settings, shard)
 
     def load(self, client: Any) -> None:
@@ -43,6 +47,8 @@ class CatalogActor(ShardActor):
         self.products = {pid: Product.from_dict(d) for pid, d in load_hash(client, keys.PRODUCTS).items()}
         self.variant_owner = {v.id: p.id for p in self.products.values() for v in p.variants}
         self.index = ProductIndex(self.products.values())
+        self.suspended_sellers = {p.seller_id for p in self.products.values() if p.seller_suspended and p.seller_id}
+        self.suspended_now = set(client.hkeys(keys.SUSPENDED_SELLERS))
         self.seeded_at = client.hget(keys.SYSTEM, "seeded")
 
     # -- categories -------------------------------------------------------------------------------------
@@ -64,8 +70,9 @@ class CatalogActor(ShardActor):
     # -- listing products -------------------------------------------------------------------------------
     async def create_product(self, spec: dict[str, Any], seller_id: str | None = None) -> dict[str, Any]:
         """List one product (a seller's when `seller_id` is set, else the shop's own) with its initial stock."""
+        self._refuse_suspended(seller_id)
         product = new_product(spec, seller_id, now_iso(), self.categories, currency=self.settings.currency)
-        await self._create_stock(initial_stock(spec["variants"], product.variants))
+        await self._create_stock(initial_stock(spec["variants"], product.variants), seller_id)
         created = await self.submit(lambda changes: self._insert([product], changes))
         return created[0].to_dict()
 
@@ -73,6 +80,7 @@ class CatalogActor(ShardActor):
         """Many products in one call and one transaction (the demo seed). A spec may name its product `id`
         and its variants' `id`s; a product whose id already exists is skipped, so a re-run resumes.
         Returns the ids of the products created."""
+        self._refuse_suspended(seller_id)
         now = now_iso()
         products: list[Product] = []
         stock: list[dict[str, Any]] = []
@@ -86,7 +94,7 @@ class CatalogActor(ShardActor):
                                   self.settings.currency)
             products.append(product)
             stock.extend(initial_stock(spec["variants"], product.variants))
-        await self._create_stock(stock)
+        await self._create_stock(stock, seller_id)
         created = await self.submit(lambda changes: self._insert(products, changes))
         return [product.id for product in created]
 
@@ -94,7 +102,7 @@ class CatalogActor(ShardActor):
         new_ids = [new_id("var") for _ in range(added_variants(patch))]
         preview = patched(self._product(product_id), patch, user, now_iso(), self.categories, new_ids,
                               self.settings.currency)
-        await self._create_stock(preview.stock)
+        await self._create_stock(preview.stock, preview.product.seller_id)
 
         def command(changes: Changes) -> dict[str, Any]:
             # re-applied to the product as it is now: another change may have landed meanwhile
@@ -134,10 +142,53 @@ class CatalogActor(ShardActor):
         """One page, newest first: {"items", "total", "page", "page_size"}; `category` includes its subtree."""
         statuses = listing_statuses(user, seller, status)
         category_ids = None if category is None else frozenset(self.categories.descendants(category))
-        query = ProductQuery(category_ids, brand, seller, statuses, page, page_size)
+        owners_view = user is not None and (user.is_admin or (seller is not None and user.seller_id == seller))
+        query = ProductQuery(category_ids, brand, seller, statuses, page, page_size, owners_view)
         ids, total = self.index.query(query)
         return {"items": [self.products[pid].to_dict() for pid in ids], "total": total, "page": page,
                 "page_size": page_size}
+
+    async def seller_variants(self, seller_id: str) -> list[dict[str, Any]]:
+        """Every variant of one seller's products, whatever their status, newest product first: product_id,
+        product_name, product_status, variant_id, sku."""
+        products = sorted((self.products[pid] for pid in self.index.of_seller(seller_id)),
+                          key=lambda p: (p.created_at, p.id), reverse=True)
+        return [{"product_id": p.id, "product_name": p.name, "product_status": p.status, "variant_id": v.id,
+                 "sku": v.sku} for p in products for v in p.variants]
+
+    # -- suspended sellers ------------------------------------------------------------------------------
+    async def tick(self) -> None:
+        await self.sync_sellers()
+
+    async def sync_sellers(self) -> int:
+        """Mark the products of every suspended seller (keys.SUSPENDED_SELLERS, written by the user shards with the
+        seller) as suspended, and unmark those of reinstated sellers; each changed product gets a `product.updated`
+        (fields ["seller_suspended"]), so search drops or restores it. Returns how many products changed. The
+        admin's suspend and reinstate call this at once; the catalog's tick calls it too, so a call that failed
+        is made good within `seller_standing_sync_seconds`."""
+        suspended = set(await self.store.redis.hkeys(keys.SUSPENDED_SELLERS))  # type: ignore[misc]
+        self.suspended_now = suspended
+        if suspended == self.suspended_sellers:
+            return 0
+
+        def command(changes: Changes) -> int:
+            changed = 0
+            for seller_id in suspended ^ self.suspended_sellers:
+                for product_id in self.index.of_seller(seller_id):
+                    product = self.products[product_id]
+                    if product.seller_suspended != (seller_id in suspended):
+                        self._save(replace(product, seller_suspended=seller_id in suspended), changes)
+                        changes.emit("product.updated", product_id=product_id, seller_id=seller_id,
+                                     fields=["seller_suspended"], added_variant_ids=[])
+                        changed += 1
+            self.suspended_sellers = suspended
+            return changed
+
+        return await self.submit(command)
+
+    def _refuse_suspended(self, seller_id: str | None) -> None:
+        if seller_id is not None and seller_id in self.suspended_now:
+            raise Forbidden("seller_suspended", "A suspended seller cannot list products", {"seller_id": seller_id})
 
     # -- the demo seed ----------------------------------------------------------------------------------
     async def seeded(self) -> str | None:
@@ -165,9 +216,9 @@ class CatalogActor(ShardActor):
             raise NotFound("product_not_found", "No such product", {"product_id": product_id})
         return product
 
-    async def _create_stock(self, items: Iterable[dict[str, Any]]) -> None:
-        """One idempotent `create_stock` call per inventory shard, all at once."""
-        by_variant = {item["variant_id"]: item for item in items}
+    async def _create_stock(self, items: Iterable[dict[str, Any]], seller_id: str | None) -> None:
+        """One idempotent `create_stock` call per inventory shard, all at once; the records know their seller."""
+        by_variant = {item["variant_id"]: {**item, "seller_id": seller_id} for item in items}
         groups = self.router.group("inventory", by_variant)
         await asyncio.gather(*(
             self.router.handle("inventory", shard).create_stock.remote([by_variant[v] for v in variant_ids])

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from actors import keys
+from actors.routing import local_id
 from actors.shard import ShardActor
-from actors.store import Changes, load_hash
+from actors.store import Changes, dumps, load_hash
 from config import Settings
-from domain.clock import epoch
-from domain.errors import DomainError
+from domain.clock import epoch, now_iso
+from domain.errors import DomainError, Invalid
 from domain.inventory import Reservation, StockLedger, StockLevel
+from domain.stock_watch import PurchaseOrder, StockWatch, VariantWatch
 
 FINISHED_RETENTION_SECONDS = 24 * 3600
 R = TypeVar("R")
@@ -48,9 +50,17 @@ class InventoryShard(ShardActor):
     def load(self, client: Any) -> None:
         levels = load_hash(client, keys.inventory_stock(self.shard))
         reservations = load_hash(client, keys.inventory_reservations(self.shard))
+        watch = StockWatch(
+            watches={v: VariantWatch.from_dict(d)
+                     for v, d in load_hash(client, keys.inventory_watches(self.shard)).items()},
+            purchase_orders={o: PurchaseOrder.from_dict(d)
+                             for o, d in load_hash(client, keys.purchase_orders(self.shard)).items()},
+            alerts=load_hash(client, keys.low_stock_alerts(self.shard)),
+            new_order_id=lambda: local_id(self.settings, self.kind, self.shard, "pur"))
         self.ledger = StockLedger(
             levels={v: StockLevel.from_dict(d) for v, d in levels.items()},
             reservations={r: Reservation.from_dict(d) for r, d in reservations.items()},
+            watch=watch,
         )
 
     def _flush(self, changes: Changes) -> None:
@@ -65,12 +75,37 @@ class InventoryShard(ShardActor):
                 changes.hdel(records, reservation_id)
             else:
                 changes.hset(records, reservation_id, reservation.to_dict())
+        self._flush_watch(changes)
         for event_type, data in ledger.events:  # the ledger's event dicts are handed over (it clears them below)
             data["shard"] = shard
             changes.emit_data(event_type, data)
         ledger.dirty_levels.clear()
         ledger.dirty_reservations.clear()
         ledger.events.clear()
+
+    def _flush_watch(self, changes: Changes) -> None:
+        """Record what the stock's watch touched: watches, purchase orders, alerts, history entries."""
+        watch, shard = self.ledger.watch, self.shard
+        for table, dirty, records in ((keys.inventory_watches(shard), watch.dirty_watches, watch.watches),
+                                      (keys.purchase_orders(shard), watch.dirty_orders, watch.purchase_orders)):
+            for record_id in dirty:
+                changes.hset(table, record_id, records[record_id].to_dict())
+            dirty.clear()
+        for variant_id in watch.dirty_alerts:
+            alert = watch.alerts.get(variant_id)
+            if alert is None:
+                changes.hdel(keys.low_stock_alerts(shard), variant_id)
+            else:
+                changes.hset(keys.low_stock_alerts(shard), variant_id, alert)
+        watch.dirty_alerts.clear()
+        kept, at = self.settings.stock_history_kept, now_iso()
+        for variant_id, number, entry in watch.history:
+            entry["at"] = at
+            key = keys.stock_history(variant_id)
+            changes.zadd(key, dumps(entry), number)
+            if number > kept:
+                changes.trim_zset(key, number - kept, None)
+        watch.history.clear()
 
     def _run(self, operation: Any) -> Any:
         """Wrap a ledger operation as a command; dirty state is flushed into the batch even on failure paths
@@ -150,9 +185,45 @@ class InventoryShard(ShardActor):
         reservation = await self.submit(self._run(lambda: self.ledger.ship(reservation_id, epoch())))
         return reservation.to_dict()
 
-    async def adjust(self, variant_id: str, delta: int, reason: str) -> dict[str, Any]:
-        level = await self.submit(self._run(lambda: self.ledger.adjust(variant_id, delta, reason)))
+    async def adjust(self, variant_id: str, delta: int, reason: str, actor: str = "system") -> dict[str, Any]:
+        level = await self.submit(self._run(lambda: self.ledger.adjust(variant_id, delta, reason, actor)))
         return level.view()
+
+    async def set_replenishment(self, variant_id: str, reorder_point: int, reorder_quantity: int,
+                                low_stock_threshold: int | None = None, supplier: str | None = None,
+                                actor: str = "system") -> dict[str, Any]:
+        """The rule for many variants at once is `set_replenishments`; this is one."""
+        level = await self.submit(self._run(lambda: self.ledger.set_replenishment(
+            variant_id, reorder_point, reorder_quantity, low_stock_threshold, supplier, actor)))
+        return self._watched(level)
+
+    async def set_replenishments(self, rules: list[dict[str, Any]], actor: str = "system") -> int:
+        """Many variants' rules in one command (the pipeline's suggestions); unknown variants are skipped.
+        Returns how many were set."""
+
+        def each() -> int:
+            known = [r for r in rules if r["variant_id"] in self.ledger.levels]
+            if any(min(r["reorder_point"], r["reorder_quantity"]) < 0 for r in known):  # before any is set
+                raise Invalid("invalid_stock", "Reorder points and quantities cannot be negative")
+            for rule in known:
+                self.ledger.set_replenishment(rule["variant_id"], rule["reorder_point"], rule["reorder_quantity"],
+                                              None, rule.get("supplier"), actor)
+            return len(known)
+
+        return await self.submit(self._run(each))
+
+    async def receive_purchase_order(self, order_id: str) -> dict[str, Any]:
+        order = await self.submit(self._run(lambda: self.ledger.receive_purchase_order(order_id)))
+        return order.to_dict()
+
+    async def cancel_purchase_order(self, order_id: str) -> dict[str, Any]:
+        order = await self.submit(self._run(lambda: self.ledger.cancel_purchase_order(order_id)))
+        return order.to_dict()
+
+    def _watched(self, level: StockLevel) -> dict[str, Any]:
+        watch = self.ledger.watch.watches[level.variant_id]
+        return {**level.view(), "reorder_quantity": watch.reorder_quantity, "supplier": watch.supplier,
+                "open_purchase_order": watch.open_purchase_order}
 
     async def tick(self) -> None:
         now = epoch()

@@ -13,6 +13,28 @@ def inventory_reservations(shard: int) -> str:
     return f"{PREFIX}:inv:{shard}:resv"
 
 
+# what watches the stock of a shard's variants (domain/stock_watch.py), written by the inventory shard
+def inventory_watches(shard: int) -> str:
+    """hash variant_id -> VariantWatch JSON (seller, reorder quantity, supplier, crossing state, open order)."""
+    return f"{PREFIX}:inv:{shard}:watch"
+
+
+def purchase_orders(shard: int) -> str:
+    """hash purchase_order_id -> PurchaseOrder JSON; an order id hashes to its variant's shard."""
+    return f"{PREFIX}:inv:{shard}:po"
+
+
+def low_stock_alerts(shard: int) -> str:
+    """hash variant_id -> its open low-stock alert JSON (removed when available is back above the threshold)."""
+    return f"{PREFIX}:inv:{shard}:alerts"
+
+
+def stock_history(variant_id: str) -> str:
+    """zset of a variant's stock changes: member the entry JSON, score its number; the latest
+    `settings.stock_history_kept` are kept."""
+    return f"{PREFIX}:inv:history:{variant_id}"
+
+
 # shoppers: everything keyed by the shopper lives on the shopper's shard (carts, checkout sagas, orders,
 # idempotency and velocity records); order ids are minted so that they hash to their shopper's shard.
 def carts(shard: int) -> str:
@@ -60,6 +82,7 @@ def users(shard: int) -> str:
 
 USER_EMAILS = f"{PREFIX}:user:email"
 SELLERS = f"{PREFIX}:sellers"  # seller_id -> seller JSON
+SUSPENDED_SELLERS = f"{PREFIX}:sellers:suspended"  # seller_id -> the reason, while the seller is suspended
 
 
 # sessions (serve/sessions.py): security records of the HTTP layer, by digest, each with its TTL; no actor state

@@ -15,7 +15,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from actors import keys
-from actors.routing import Router
+from actors.routing import Router, shard_count
 from domain.carts import Cart
 from domain.catalog import Offer
 from domain.fraud_features import ShopperHistory
@@ -118,6 +118,50 @@ def _queue_offers_and_stock(pipe: Any, router: Router, pairs: list[tuple[str, st
 async def product_of_variant(ctx: Context, variant_id: str) -> dict[str, Any] | None:
     product_id = await ctx.redis.hget(keys.VARIANTS, variant_id)  # type: ignore[misc]
     return (await products(ctx, [product_id])).get(product_id) if product_id else None
+
+
+# -- what watches the stock: rules, purchase orders, low-stock alerts, history (domain/stock_watch.py) -----------
+async def stock_watches(ctx: Context, variant_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """variant_id -> its watch (seller, reorder quantity, supplier, open purchase order); unknown ones are absent."""
+    return await _per_shard(ctx, keys.inventory_watches, variant_ids)
+
+
+async def purchase_orders_by_id(ctx: Context, order_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Purchase orders by id (an order id hashes to its variant's inventory shard); unknown ones are absent."""
+    return await _per_shard(ctx, keys.purchase_orders, order_ids)
+
+
+async def _per_shard(ctx: Context, table: Callable[[int], str], ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    groups = ctx.router.group("inventory", ids)
+    pipe = ctx.redis.pipeline(transaction=False)
+    for shard, members in groups.items():
+        pipe.hmget(table(shard), members)
+    found: dict[str, dict[str, Any]] = {}
+    for members, raws in zip(groups.values(), await pipe.execute(), strict=True):
+        found.update({m: orjson.loads(raw) for m, raw in zip(members, raws, strict=True) if raw is not None})
+    return found
+
+
+async def purchase_orders(ctx: Context) -> list[dict[str, Any]]:
+    """Every purchase order of every inventory shard."""
+    return await _all_shards(ctx, keys.purchase_orders)
+
+
+async def low_stock_alerts(ctx: Context) -> list[dict[str, Any]]:
+    """Every open low-stock alert."""
+    return await _all_shards(ctx, keys.low_stock_alerts)
+
+
+async def _all_shards(ctx: Context, table: Callable[[int], str]) -> list[dict[str, Any]]:
+    pipe = ctx.redis.pipeline(transaction=False)
+    for shard in range(shard_count(ctx.router.settings, "inventory")):
+        pipe.hvals(table(shard))
+    return [orjson.loads(raw) for raws in await pipe.execute() for raw in raws]
+
+
+async def stock_history(ctx: Context, variant_id: str, limit: int) -> list[dict[str, Any]]:
+    """The variant's latest `limit` stock changes, newest first."""
+    return [orjson.loads(raw) for raw in await ctx.redis.zrevrange(keys.stock_history(variant_id), 0, limit - 1)]
 
 
 # -- shoppers: carts and orders ------------------------------------------------------------------------------

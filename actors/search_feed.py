@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from actors import keys, reads
 from actors.routing import Router
 from config import Settings
+from domain.catalog import is_listed
 from search.documents import product_document
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class CatalogFeed:
         for (product_id, product), units in zip(products.items(), popularity, strict=True):
             available = {v["id"]: max(0, levels.get(v["id"], {}).get("available", 0)) for v in product["variants"]}
             out.in_stock[product_id] = any(n > 0 for n in available.values())
-            if product.get("status") != "active":
+            if not is_listed(product):  # not active, or its seller is suspended
                 out.deletes.append(product_id)
                 continue
             try:

@@ -55,7 +55,7 @@ class Changes:
         self._hashes: dict[str, dict[str, Any]] = {}  # key -> field -> value or _DELETE
         self._strings: dict[str, tuple[Any, float | None]] = {}
         self._zsets: dict[str, dict[str, Any]] = {}  # key -> member -> score or _DELETE
-        self._trims: dict[str, tuple[float, int]] = {}  # zset key -> (drop members scored up to, TTL seconds)
+        self._trims: dict[str, tuple[float, int | None]] = {}  # zset key -> (drop members scored up to, TTL seconds)
         # events as (id, type, at, data) rows: a frozen dataclass per event cost more than the rest of a
         # reservation's bookkeeping; `events` makes them Events for whoever wants to read them
         self._events: list[tuple[str, str, str, dict[str, Any]]] = []
@@ -81,9 +81,10 @@ class Changes:
     def zrem(self, key: str, member: str) -> None:
         self._zsets.setdefault(key, {})[member] = _DELETE
 
-    def trim_zset(self, key: str, max_score: float, ttl_seconds: int) -> None:
+    def trim_zset(self, key: str, max_score: float, ttl_seconds: int | None) -> None:
         """After this batch's adds, drop the zset's members scored at or below `max_score`, and let the whole key
-        expire `ttl_seconds` after its last change (a sliding window that cannot grow without bound)."""
+        expire `ttl_seconds` after its last change (a sliding window that cannot grow without bound); None: the
+        key does not expire (a capped history)."""
         self._trims[key] = (max_score, ttl_seconds)
 
     def emit(self, type: str, **data: Any) -> None:
@@ -124,7 +125,9 @@ class Changes:
         for key, members in self._zsets.items():
             commands += _grouped("ZADD", "ZREM", key, members, None)
         for key, (max_score, ttl) in self._trims.items():
-            commands += [("ZREMRANGEBYSCORE", key, "-inf", max_score), ("EXPIRE", key, ttl)]
+            commands.append(("ZREMRANGEBYSCORE", key, "-inf", max_score))
+            if ttl is not None:
+                commands.append(("EXPIRE", key, ttl))
         return commands
 
     def packed_events(self, stream: str, maxlen: int) -> bytes:

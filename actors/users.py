@@ -29,6 +29,7 @@ from domain.clock import epoch, now_iso
 from domain.errors import Conflict, Forbidden, NotFound, Unavailable
 from domain.ids import is_id, new_id
 from domain.passwords import Passwords, check_password
+from domain.sellers import SellerApplication
 from domain.users import Role, User, normalize_email
 
 T = TypeVar("T")
@@ -100,6 +101,10 @@ class UserShard(ShardActor):
         changes.hset(keys.users(self.shard), user.id, user.to_dict())
         if user.seller is not None:
             changes.hset(keys.SELLERS, user.seller.id, user.seller.to_dict())
+            if user.seller.status == "suspended":  # the catalog hides the listings of the sellers in this hash
+                changes.hset(keys.SUSPENDED_SELLERS, user.seller.id, user.seller.reason or "")
+            else:
+                changes.hdel(keys.SUSPENDED_SELLERS, user.seller.id)
 
     # -- accounts --------------------------------------------------------------------------------------
     async def register(self, email: str, password: str, first_name: str, last_name: str,
@@ -240,21 +245,47 @@ class UserShard(ShardActor):
                            "address.deleted", address_id=address_id)
 
     # -- selling ---------------------------------------------------------------------------------------
-    async def apply_seller(self, user_id: str, store_name: str, description: str | None = None) -> dict[str, Any]:
-        seller_id = new_id("sel")
+    async def apply_seller(self, user_id: str, store_name: str, description: str | None = None,
+                           details: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`details`: legal_name, address, payout (a tokenized PayoutAccount's dict), each optional."""
+        seller_id, extra = new_id("sel"), details or {}
         application = await self._change(
-            user_id, lambda user, _: user.apply_seller(seller_id, store_name, description, now_iso()),
+            user_id, lambda user, _: user.apply_seller(seller_id, store_name, description, now_iso(), **extra),
             "seller.applied", seller_id=seller_id)
         return application.to_dict()
 
     async def approve_seller(self, user_id: str, seller_id: str, admin_id: str | None = None) -> dict[str, Any]:
-        def approve(user: User, changes: Changes) -> bool:
-            approved = user.approve_seller(seller_id, now_iso())
-            if approved:  # the admin's decision and its audit entry: one transaction
-                recorded(changes, admin_id, "seller.approve", "seller", seller_id, user_id=user_id)
-            return approved
+        return await self._decide(user_id, seller_id, lambda seller, at: seller.approved(at), "seller.approved",
+                                  admin_id, "seller.approve")
 
-        await self._change(user_id, approve, "seller.approved", seller_id=seller_id)
+    async def reject_seller(self, user_id: str, seller_id: str, reason: str,
+                            admin_id: str | None = None) -> dict[str, Any]:
+        return await self._decide(user_id, seller_id, lambda seller, at: seller.rejected(reason, at),
+                                  "seller.rejected", admin_id, "seller.reject", reason=reason.strip())
+
+    async def suspend_seller(self, user_id: str, seller_id: str, reason: str,
+                             admin_id: str | None = None) -> dict[str, Any]:
+        return await self._decide(user_id, seller_id, lambda seller, at: seller.suspended(reason, at),
+                                  "seller.suspended", admin_id, "seller.suspend", reason=reason.strip())
+
+    async def reinstate_seller(self, user_id: str, seller_id: str, admin_id: str | None = None) -> dict[str, Any]:
+        return await self._decide(user_id, seller_id, lambda seller, at: seller.reinstated(at), "seller.reinstated",
+                                  admin_id, "seller.reinstate")
+
+    async def _decide(self, user_id: str, seller_id: str,
+                      move: Callable[[SellerApplication, str], SellerApplication | None], event: str,
+                      admin_id: str | None, action: str, **data: Any) -> dict[str, Any]:
+        """An admin's decision on a seller, with its event and its audit entry (one transaction) when it changed
+        something; the seller after it."""
+        at = now_iso()
+
+        def decide(user: User, changes: Changes) -> bool:
+            decided = user.decide_seller(seller_id, lambda s: move(s, at), at)
+            if decided:
+                recorded(changes, admin_id, action, "seller", seller_id, user_id=user_id, **data)
+            return decided
+
+        await self._change(user_id, decide, event, seller_id=seller_id, **data)
         seller = (await self._cached(user_id)).seller
         assert seller is not None
         return seller.to_dict()

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     reservation_ttl_seconds: float = Field(default=600, gt=0)
     reservation_sweep_seconds: float = Field(default=1.0, gt=0)
     group_commit_max_batch: int = Field(default=64, ge=1, le=10000)
+    # sellers and stock (docs/api-sellers.md): how soon the catalog makes good a suspension it missed, and how many
+    # changes of a variant's stock its history keeps
+    seller_standing_sync_seconds: float = Field(default=5.0, gt=0)
+    stock_history_kept: int = Field(default=1000, ge=10, le=1_000_000)
     events_stream: str = "bz:events"
     events_maxlen: int = Field(default=10_000_000, ge=1000)  # a safety cap: the lake exporter trims (docs/events.md)
 

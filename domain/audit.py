@@ -12,6 +12,7 @@
     reservations none held past its TTL plus the sweep period
     sagas        none unfinished for longer than the recovery period
     coupons      every use of a limited coupon belongs to an order (else its checkout should have released it)
+    purchases    per variant at most one open purchase order, and it is the one its stock watch names
 
 Work in flight is not a violation: whatever belongs to a checkout saga younger than the recovery period (its
 reservations, its authorization) is skipped, as are reservations and payments changed within that period, so the
@@ -41,7 +42,7 @@ RESERVATION_FOR_STATUS: dict[str, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class Violation:
-    check: str  # stock, sold, payments, reservations, sagas
+    check: str  # stock, sold, payments, reservations, sagas, coupons, purchases
     subject: str  # the variant, order, payment, reservation or saga concerned
     problem: str
     units: int = 0  # units of stock it takes out of sale (committed with no order, held past the TTL)
@@ -61,12 +62,15 @@ class Snapshot:
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)  # payment_id -> payment
     sagas: dict[str, dict[str, Any]] = field(default_factory=dict)  # saga_id -> saga
     coupon_uses: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # code -> saga_id -> use
+    watches: dict[str, dict[str, Any]] = field(default_factory=dict)  # variant_id -> stock watch
+    purchase_orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # purchase_order_id -> order
     sweep_seconds: float = 1.0  # how often inventory shards release expired reservations
     recovery_seconds: float = 60.0  # how long a checkout may be in flight before recovery must have ended it
 
 
 def audit(store: Snapshot) -> list[Violation]:
-    return [*_stock(store), *_sold(store), *_payments(store), *_held(store), *_sagas(store), *_coupons(store)]
+    return [*_stock(store), *_sold(store), *_payments(store), *_held(store), *_sagas(store), *_coupons(store),
+            *_purchases(store)]
 
 
 def _in_flight(store: Snapshot) -> tuple[set[str], set[str]]:
@@ -186,6 +190,28 @@ def _coupons(store: Snapshot) -> list[Violation]:
             for code, uses in store.coupon_uses.items() for saga_id, use in uses.items()
             if use["order_id"] not in store.orders and saga_id not in young
             and use["at"] < store.now - store.recovery_seconds]
+
+
+def _purchases(store: Snapshot) -> list[Violation]:
+    """Watches are read before the orders; a variant whose order opened or closed within the recovery period may
+    have changed between the two reads, so it is left to the next audit."""
+    open_orders: dict[str, list[str]] = {}
+    moving: set[str] = set()
+    for order_id, order in store.purchase_orders.items():
+        if _recent(store, order["created_at"]) or (order.get("closed_at") and _recent(store, order["closed_at"])):
+            moving.add(order["variant_id"])
+        if order["status"] == "open":
+            open_orders.setdefault(order["variant_id"], []).append(order_id)
+    watched = {v for v, w in store.watches.items() if w.get("open_purchase_order")}
+    found = []
+    for variant_id in sorted((set(open_orders) | watched) - moving):
+        ids, named = open_orders.get(variant_id, []), store.watches.get(variant_id, {}).get("open_purchase_order")
+        if len(ids) > 1:
+            found.append(Violation("purchases", variant_id, f"{len(ids)} open purchase orders: {sorted(ids)}"))
+        elif ids != ([named] if named else []):
+            found.append(Violation("purchases", variant_id, f"the stock watch names {named}, the open orders are "
+                                                            f"{ids}"))
+    return found
 
 
 def _recent(store: Snapshot, iso_time: str) -> bool:

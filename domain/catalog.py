@@ -99,6 +99,12 @@ class Product:
     updated_at: str
     rating: float = 0.0
     review_count: int = 0
+    seller_suspended: bool = False  # its seller is suspended: hidden from shoppers and not for sale
+
+    @property
+    def listed(self) -> bool:
+        """Shown to shoppers and for sale."""
+        return self.status == "active" and not self.seller_suspended
 
     def variant(self, variant_id: str) -> Variant:
         for variant in self.variants:
@@ -111,7 +117,8 @@ class Product:
                 "brand": self.brand, "tags": list(self.tags), "seller_id": self.seller_id, "status": self.status,
                 "rating": self.rating, "review_count": self.review_count,
                 "specifications": dict(self.specifications), "created_at": self.created_at,
-                "updated_at": self.updated_at, "variants": [v.to_dict() for v in self.variants]}
+                "updated_at": self.updated_at, "variants": [v.to_dict() for v in self.variants],
+                "seller_suspended": self.seller_suspended}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Product:
@@ -119,7 +126,7 @@ class Product:
                    list(data.get("tags") or []), data.get("seller_id"), data["status"],
                    dict(data.get("specifications") or {}), [Variant.from_dict(v) for v in data["variants"]],
                    data["created_at"], data["updated_at"], float(data.get("rating", 0.0)),
-                   int(data.get("review_count", 0)))
+                   int(data.get("review_count", 0)), bool(data.get("seller_suspended", False)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +142,11 @@ class Offer:
     unit_price: int  # the sale price while there is one
     currency: str
     image: str | None
+    seller_suspended: bool = False
 
     @property
     def on_sale(self) -> bool:
-        return self.status == "active"
+        return self.status == "active" and not self.seller_suspended
 
     @classmethod
     def find(cls, product: dict[str, Any], variant_id: str) -> Offer | None:
@@ -148,7 +156,7 @@ class Offer:
                 variant = Variant.from_dict(raw)
                 return cls(product["id"], variant.id, product["name"], product["status"], product.get("seller_id"),
                            variant.sku, variant.unit_price, variant.currency,
-                           variant.images[0] if variant.images else None)
+                           variant.images[0] if variant.images else None, bool(product.get("seller_suspended")))
         return None
 
 
@@ -260,14 +268,20 @@ def listing_seller(user: CatalogUser) -> str | None:
 
 
 def can_view(product: Product, user: CatalogUser | None) -> bool:
-    """Active products are public; drafts, inactive and archived ones only to their seller and admins."""
-    return product.status == "active" or (user is not None and (user.is_admin or user.owns(product)))
+    """Listed products are public; drafts, inactive and archived ones, and those of a suspended seller, only to
+    their seller and admins."""
+    return product.listed or (user is not None and (user.is_admin or user.owns(product)))
 
 
 def ensure_visible(product: Product | None, product_id: str, user: CatalogUser | None) -> Product:
     if product is None or not can_view(product, user):
         raise NotFound("product_not_found", "No such product", {"product_id": product_id})
     return product
+
+
+def is_listed(product: dict[str, Any]) -> bool:
+    """`Product.listed` of a stored product (its JSON), without building it."""
+    return product.get("status") == "active" and not product.get("seller_suspended", False)
 
 
 def listing_statuses(user: CatalogUser | None, seller_id: str | None, requested: str | None) -> frozenset[str]:

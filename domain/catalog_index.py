@@ -25,6 +25,7 @@ class ProductQuery:
     statuses: frozenset[str] = frozenset({"active"})
     page: int = 1
     page_size: int = PAGE_SIZE_DEFAULT
+    include_suspended: bool = False  # the listings of suspended sellers too (their owner's and admins' views)
 
     def __post_init__(self) -> None:
         check_page(self.page, self.page_size)
@@ -53,6 +54,7 @@ class _Entry:
     brand: str
     seller_id: str | None
     status: str
+    suspended: bool = False
 
 
 class ProductIndex:
@@ -83,6 +85,9 @@ class ProductIndex:
     def query(self, query: ProductQuery) -> tuple[list[str], int]:
         """One page of product ids, newest first, and how many products match in all."""
         matches = self._matches(query)
+        hidden = self._sets.get(("suspended", True))
+        if hidden and not query.include_suspended:
+            matches = matches - hidden
         total = len(matches)
         start = (query.page - 1) * query.page_size
         if start >= total:
@@ -134,9 +139,13 @@ class ProductIndex:
     @staticmethod
     def _entry(product: Product) -> _Entry:
         return _Entry((product.created_at, product.id), product.category_id, brand_key(product.brand),
-                      product.seller_id, product.status)
+                      product.seller_id, product.status, product.seller_suspended)
 
     @staticmethod
     def _facets(entry: _Entry) -> list[tuple[str, Any]]:
         return [("category", entry.category_id), ("brand", entry.brand), ("seller", entry.seller_id),
-                ("status", entry.status)]
+                ("status", entry.status), ("suspended", entry.suspended)]
+
+    def of_seller(self, seller_id: str) -> set[str]:
+        """The ids of every product of one seller, whatever its status."""
+        return set(self._sets.get(("seller", seller_id), ()))

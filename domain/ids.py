@@ -14,6 +14,8 @@ KINDS = {
     "usr": "user",
     "adr": "address",
     "sel": "seller",
+    "pot": "payout account token (domain/payouts.py)",
+    "pur": "purchase order (domain/stock_watch.py)",
     "cat": "category",
     "prd": "product",
     "var": "variant",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from domain.errors import Conflict, Invalid, NotFound
+from domain.stock_watch import PurchaseOrder, StockWatch
 
 ReservationStatus = Literal["held", "committed", "released", "expired", "shipped"]
 FINISHED: frozenset[str] = frozenset({"released", "expired", "shipped"})
@@ -71,12 +72,14 @@ class StockLedger:
     dirty_levels: set[str] = field(default_factory=set)
     dirty_reservations: set[str] = field(default_factory=set)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    watch: StockWatch = field(default_factory=StockWatch)  # alerts, purchase orders, history (domain/stock_watch.py)
     # indexes, so that the timer's work is what is due, not what is held: held reservations by expiry and
     # finished ones by when they finished, as (time, reservation id); stale entries are skipped when popped
     _expiries: list[tuple[float, str]] = field(default_factory=list, init=False, repr=False, compare=False)
     _finished: list[tuple[float, str]] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.watch.events = self.events  # one list of events, in the order things happened
         for r in self.reservations.values():
             if r.status == "held":
                 self._expiries.append((r.expires_at, r.id))
@@ -86,22 +89,26 @@ class StockLedger:
         heapq.heapify(self._finished)
 
     # -- stock records -------------------------------------------------------------------------------
-    def create(self, variant_id: str, on_hand: int, low_stock_threshold: int = 5, reorder_point: int = 10) -> bool:
-        """A new SKU's stock record. Idempotent: an existing record is left as it is (returns False)."""
+    def create(self, variant_id: str, on_hand: int, low_stock_threshold: int = 5, reorder_point: int = 10,
+               seller_id: str | None = None) -> bool:
+        """A new SKU's stock record (of `seller_id`'s product; None: the shop's own). Idempotent: an existing record
+        is left as it is (returns False)."""
         if on_hand < 0 or low_stock_threshold < 0 or reorder_point < 0:
             raise Invalid("invalid_stock", "Stock and thresholds cannot be negative", {"variant_id": variant_id})
         if variant_id in self.levels:
             return False
-        self.levels[variant_id] = StockLevel(variant_id, on_hand, 0, 0, low_stock_threshold, reorder_point)
+        level = self.levels[variant_id] = StockLevel(variant_id, on_hand, 0, 0, low_stock_threshold, reorder_point)
         self._touch(variant_id)
         self.events.append(("inventory.created", {"variant_id": variant_id, "on_hand": on_hand}))
+        self.watch.track(level, seller_id)
+        self.watch.changed(level, "created", on_hand, None, "system")
         return True
 
     def create_many(self, items: list[dict[str, Any]]) -> int:
         """Create many stock records, all checked before any is made. Returns how many were new."""
         records = [(item["variant_id"], int(item.get("on_hand", 0)), int(item.get("low_stock_threshold", 5)),
-                    int(item.get("reorder_point", 10))) for item in items]
-        for variant_id, *amounts in records:
+                    int(item.get("reorder_point", 10)), item.get("seller_id")) for item in items]
+        for variant_id, *amounts, _ in records:
             if min(amounts) < 0:
                 raise Invalid("invalid_stock", "Stock and thresholds cannot be negative", {"variant_id": variant_id})
         return sum(self.create(*record) for record in records)
@@ -112,19 +119,56 @@ class StockLedger:
             raise NotFound("not_found", "No stock record for this variant", {"variant_id": variant_id})
         return level
 
-    def adjust(self, variant_id: str, delta: int, reason: str) -> StockLevel:
-        """Receive (+) or write off (-) stock on hand. Never leaves available below zero."""
+    def adjust(self, variant_id: str, delta: int, reason: str, actor: str = "system",
+               change: str = "adjusted", reference: str | None = None) -> StockLevel:
+        """Receive (+) or write off (-) stock on hand. Never leaves available below zero. `actor`: who (a user id,
+        `system`, `purchase_order`), for the stock's history."""
         level = self.level(variant_id)
         if level.available + delta < 0:
             raise Conflict("insufficient_available", "The adjustment would leave available stock below zero",
                            {"variant_id": variant_id, "available": level.available, "delta": delta})
-        before = level.available
         level.on_hand += delta
         self._touch(variant_id)
         self.events.append(("inventory.adjusted", {"variant_id": variant_id, "delta": delta, "reason": reason,
-                                                   "on_hand": level.on_hand, "available": level.available}))
-        self._check_low_stock(level, before)
+                                                   "on_hand": level.on_hand, "available": level.available,
+                                                   "actor": actor}))
+        self.watch.changed(level, change, delta, reference, actor, reason)
         return level
+
+    def set_replenishment(self, variant_id: str, reorder_point: int, reorder_quantity: int,
+                          low_stock_threshold: int | None = None, supplier: str | None = None,
+                          actor: str = "system") -> StockLevel:
+        """The variant's reorder point and quantity (0: no purchase orders), and its low-stock threshold when
+        given; the rules apply to the levels at once (domain/stock_watch.py)."""
+        level = self.level(variant_id)
+        if min(reorder_point, reorder_quantity, 0 if low_stock_threshold is None else low_stock_threshold) < 0:
+            raise Invalid("invalid_stock", "Thresholds and quantities cannot be negative", {"variant_id": variant_id})
+        level.reorder_point = reorder_point
+        if low_stock_threshold is not None:
+            level.low_stock_threshold = low_stock_threshold
+        self._touch(variant_id)
+        self.events.append(("inventory.replenishment_set", {
+            "variant_id": variant_id, "reorder_point": reorder_point, "reorder_quantity": reorder_quantity,
+            "threshold": level.low_stock_threshold, "supplier": supplier, "actor": actor}))
+        self.watch.set_rule(level, reorder_quantity, supplier)
+        return level
+
+    def receive_purchase_order(self, order_id: str) -> PurchaseOrder:
+        """Its units join stock on hand, once: receiving it again changes nothing; a cancelled one is a Conflict."""
+        order = self.watch.purchase_order(order_id)
+        if self.watch.ensure_open(order, "received"):
+            self.level(order.variant_id)  # checked before anything changes
+            self.watch.close(order, "received")
+            self.adjust(order.variant_id, order.quantity, "purchase order received", "purchase_order", "received",
+                        order.id)
+        return order
+
+    def cancel_purchase_order(self, order_id: str) -> PurchaseOrder:
+        """Close an open order without stock; cancelling again changes nothing; a received one is a Conflict."""
+        order = self.watch.purchase_order(order_id)
+        if self.watch.ensure_open(order, "cancelled"):
+            self.watch.close(order, "cancelled")
+        return order
 
     # -- reservations --------------------------------------------------------------------------------
     def reserve(self, reservation_id: str, lines: dict[str, int], now: float, ttl_seconds: float,
@@ -171,8 +215,9 @@ class StockLedger:
         else:
             self.events.append(("inventory.reserved", {"reservation_id": reservation_id, "lines": reservation.lines,
                                                        "expires_at": reservation.expires_at}))
-        for level, _, before in held:
-            self._check_low_stock(level, before)
+        change = "sold" if commit else "reserved"
+        for level, quantity, _ in held:
+            self.watch.changed(level, change, quantity, reservation_id, "checkout")
         return reservation
 
     def commit(self, reservation_id: str, now: float) -> Reservation:
@@ -188,6 +233,7 @@ class StockLedger:
             level.reserved -= quantity
             level.committed += quantity
             self._touch(variant_id)
+            self.watch.changed(level, "sold", quantity, reservation_id, "checkout")
         reservation.status = "committed"
         reservation.updated_at = now
         self._save(reservation)
@@ -207,6 +253,7 @@ class StockLedger:
             level = self.levels[variant_id]
             setattr(level, field_name, getattr(level, field_name) - quantity)
             self._touch(variant_id)
+            self.watch.changed(level, "expired" if expired else "released", quantity, reservation_id, "system")
         reservation.status = "expired" if expired else "released"
         reservation.updated_at = now
         self._save(reservation)
@@ -226,6 +273,7 @@ class StockLedger:
             level.committed -= quantity
             level.on_hand -= quantity
             self._touch(variant_id)
+            self.watch.changed(level, "shipped", quantity, reservation_id, "system")
         reservation.status = "shipped"
         reservation.updated_at = now
         self._save(reservation)
@@ -296,7 +344,7 @@ class StockLedger:
                 problems.append(f"{v}: reserved {level.reserved} but live reservations hold {held[v]}")
             if level.committed != committed[v]:
                 problems.append(f"{v}: committed {level.committed} but committed reservations hold {committed[v]}")
-        return problems
+        return problems + self.watch.violations()
 
     # -- internals -------------------------------------------------------------------------------------
     def _reservation(self, reservation_id: str) -> Reservation:
@@ -315,9 +363,3 @@ class StockLedger:
 
     def _touch(self, variant_id: str) -> None:
         self.dirty_levels.add(variant_id)
-
-    def _check_low_stock(self, level: StockLevel, before: int) -> None:
-        if before > level.low_stock_threshold >= level.available:
-            self.events.append(("inventory.low_stock", {"variant_id": level.variant_id, "available": level.available,
-                                                        "threshold": level.low_stock_threshold,
-                                                        "reorder_point": level.reorder_point}))

@@ -8,6 +8,7 @@ has left the user exactly as it was. Invariant: when a user has any address, exa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, get_args
 
@@ -15,10 +16,10 @@ from email_validator import EmailNotValidError, validate_email
 
 from domain.clock import now_iso
 from domain.errors import Conflict, Invalid, NotFound
+from domain.sellers import SellerApplication
 
 Role = Literal["customer", "seller", "admin"]
 AddressType = Literal["home", "work", "other"]
-SellerStatus = Literal["pending", "approved"]
 ADDRESS_TYPES: tuple[str, ...] = get_args(AddressType)
 MAX_ADDRESSES = 20
 PROFILE_FIELDS = frozenset({"first_name", "last_name", "phone", "preferences"})
@@ -156,20 +157,6 @@ class Address:
         )
 
 
-@dataclass(frozen=True)
-class SellerApplication:
-    id: str
-    user_id: str
-    store_name: str
-    description: str | None
-    status: SellerStatus
-    created_at: str
-    approved_at: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 # -- the aggregate ------------------------------------------------------------------------------------
 @dataclass
 class User:
@@ -271,7 +258,9 @@ class User:
 
     # selling -------------------------------------------------------------------------------------------
     def apply_seller(self, seller_id: str, store_name: str, description: str | None = None,
-                     at: str | None = None) -> SellerApplication:
+                     at: str | None = None, legal_name: str | None = None, address: dict[str, Any] | None = None,
+                     payout: dict[str, Any] | None = None) -> SellerApplication:
+        """Apply to sell. `payout` is an already tokenized account (domain/payouts.py), never a number."""
         if self.role == "admin":
             raise Conflict("already_admin", "An admin can already list products")
         if self.seller is not None:
@@ -281,24 +270,39 @@ class User:
         if len(name) < 2:
             raise Invalid("invalid_store_name", "store_name has at least 2 characters")
         text = _text("description", description, 2000, "invalid_description", required=False) if description else None
+        legal = _text("legal_name", legal_name, 120, "invalid_legal_name") if legal_name is not None else None
+        place = None
+        if address is not None:
+            checked = asdict(Address.create("seller", {"type": "work", **address}))
+            place = {k: checked[k] for k in ("street", "city", "state", "zip_code", "country")}
         at = at or now_iso()
-        self.seller = SellerApplication(seller_id, self.id, name, text or None, "pending", at)
+        self.seller = SellerApplication(seller_id, self.id, name, text or None, "pending", at, legal_name=legal,
+                                        address=place, payout=payout, updated_at=at)
         self._touch(at)
         return self.seller
 
-    def approve_seller(self, seller_id: str, at: str | None = None) -> bool:
-        """The user becomes a seller; True when newly approved (approving twice changes nothing)."""
+    def decide_seller(self, seller_id: str, move: Callable[[SellerApplication], SellerApplication | None],
+                      at: str | None = None) -> bool:
+        """An admin's decision on this user's seller application: `move` is one of SellerApplication's moves
+        (approved, rejected, suspended, reinstated), None when it changes nothing. True when something changed.
+        Approval makes the user a seller: its next token carries the role and the seller id."""
         if self.seller is None or self.seller.id != seller_id:
             raise NotFound("seller_not_found", "No such seller application", {"seller_id": seller_id})
-        if self.seller.status == "approved":
+        decision = move(self.seller)
+        if decision is None:
             return False
-        at = at or now_iso()
-        self.seller = replace(self.seller, status="approved", approved_at=at)
-        self.seller_id = seller_id
-        if self.role == "customer":
-            self.role = "seller"
+        self.seller = decision
+        if decision.status == "approved":
+            self.seller_id = seller_id
+            if self.role == "customer":
+                self.role = "seller"
         self._touch(at)
         return True
+
+    def approve_seller(self, seller_id: str, at: str | None = None) -> bool:
+        """The user becomes a seller; True when newly approved (approving twice changes nothing)."""
+        at = at or now_iso()
+        return self.decide_seller(seller_id, lambda seller: seller.approved(at), at)
 
     # privacy -------------------------------------------------------------------------------------------------
     def erase(self, at: str | None = None) -> None:

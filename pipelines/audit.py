@@ -38,6 +38,8 @@ def read_store(client: redis.Redis, settings: Settings, recovery_seconds: float)
         for shard in range(settings.inventory_shards):
             store.levels.update(_hash(client, keys.inventory_stock(shard), bar))
             store.reservations.update(_hash(client, keys.inventory_reservations(shard), bar))
+            store.watches.update(_hash(client, keys.inventory_watches(shard), bar))
+            store.purchase_orders.update(_hash(client, keys.purchase_orders(shard), bar))
         order_keys = [key for key in client.scan_iter(match=keys.order("*"), count=BATCH)]
         for start in range(0, len(order_keys), BATCH):
             chunk = order_keys[start:start + BATCH]

@@ -34,15 +34,18 @@ from serve.routes import (
     reviews,
     search,
     seller_ratings,
+    seller_stock,
     sellers,
     simulation,
+    stock,
     users,
 )
 
 # Routes are matched in this order, by FastAPI and again by Serve (to name the route in its metrics), one by one:
 # the shop's busiest paths come first (matching took an eighth of a replica's CPU with checkout near the end).
-ROUTERS = [health, cart, checkout, search, catalog, recommendations, orders, payments, inventory, auth, passwords,
-           users, sellers, analytics, jobs, reviews, seller_ratings, privacy, audit_log]
+# `stock` before `inventory`: its /v1/inventory/purchase-orders is not a variant id
+ROUTERS = [health, cart, checkout, search, catalog, recommendations, orders, payments, stock, inventory, auth,
+           passwords, users, sellers, seller_stock, analytics, jobs, reviews, seller_ratings, privacy, audit_log]
 
 
 def docs_enabled(settings: Settings) -> bool:

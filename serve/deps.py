@@ -77,8 +77,16 @@ async def seller_or_admin(user: CurrentUser) -> Principal:
     return user
 
 
+async def seller_user(user: CurrentUser) -> Principal:
+    """An approved seller (its token carries the seller id), for the seller console's own views."""
+    if user.role != "seller" or user.seller_id is None:
+        raise Forbidden("seller_only", "Only an approved seller may do this")
+    return user
+
+
 AdminUser = Annotated[Principal, Depends(admin_user)]
 SellerOrAdmin = Annotated[Principal, Depends(seller_or_admin)]
+SellerUser = Annotated[Principal, Depends(seller_user)]
 
 
 def client_ip(request: Request) -> str:

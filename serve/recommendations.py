@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from domain.catalog import CatalogUser, Product, ensure_visible
+from domain.catalog import CatalogUser, Product, ensure_visible, is_listed
 from domain.search import PAGE_SIZE_MAX
 from serve.context import Context
 from serve.tokens import AccessToken
@@ -59,7 +59,7 @@ async def shown(ctx: Context, ranked: Iterable[str], limit: int, user_id: str | 
         bought |= orders
         for product_id in batch:
             entry = found.get(product_id)
-            if (entry is None or product_id in bought or entry.product.get("status") != "active"
+            if (entry is None or product_id in bought or not is_listed(entry.product)
                     or not entry.available(levels)):
                 continue
             chosen.append(entry.shown(levels, f"/v1/products/{product_id}?ref={ref}"))

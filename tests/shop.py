@@ -84,6 +84,20 @@ class Shop:
             self._admin = self.login(*self._admin_credentials)
         return self._admin
 
+    def approved_seller(self, **application: Any) -> Account:
+        """A shopper who applied to sell (with `application`'s fields), was approved, and logged in again to get
+        the seller role; its `user` holds the `seller_id`."""
+        account = self.register()
+        body = {"store_name": f"Store {uuid.uuid4().hex[:6]}", **application}
+        r = self.http.post("/v1/sellers", json=body, headers=account.headers)
+        assert r.status_code == 201, r.text
+        seller_id = r.json()["seller"]["id"]
+        r = self.http.post(f"/v1/admin/sellers/{seller_id}/approve", headers=self.admin.headers)
+        assert r.status_code == 200, r.text
+        seller = self.login(account.email, account.password)
+        seller.user = {"seller_id": seller_id, "id": account.user["id"]}
+        return seller
+
     # catalog ----------------------------------------------------------------------------------------
     def category(self, name: str | None = None, parent_id: str | None = None) -> dict[str, Any]:
         name = name or f"Category {next(_counter)}"

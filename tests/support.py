@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import ray
+import redis
 
 from serve.haproxy_wrapper import haproxy_wrapper
 from serve.local_redis import free_port
@@ -94,3 +95,23 @@ backend replicas
 def _listening(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def redis_values(client: redis.Redis, key: str) -> list[str]:
+    """Everything a key holds, as text (hash fields, stream entries, members), for scans of what was stored."""
+    kind = client.type(key)
+    if kind == "none":  # expired between SCAN and TYPE (rate-limit windows do): nothing left to read
+        return []
+    if kind == "string":
+        return [client.get(key) or ""]
+    if kind == "hash":
+        return [f"{k}={v}" for k, v in client.hgetall(key).items()]
+    if kind == "stream":
+        return [f"{entry_id} {fields}" for entry_id, fields in client.xrange(key)]
+    if kind == "list":
+        return list(client.lrange(key, 0, -1))
+    if kind == "set":
+        return list(client.smembers(key))
+    if kind == "zset":
+        return [member for member, _ in client.zrange(key, 0, -1, withscores=True)]
+    raise AssertionError(f"{key} has a type this scan does not read: {kind}")

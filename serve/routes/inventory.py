@@ -23,7 +23,8 @@ class Adjustment(Body):
     reason: str = Field(min_length=1, max_length=200)
 
 
-async def _authorize(ctx: Context, user: Principal, variant_id: str) -> None:
+async def authorize_variant(ctx: Context, user: Principal, variant_id: str) -> None:
+    """The seller of the variant's product, or an admin: 404 for an unknown variant, 403 `not_owner` else."""
     product = await reads.product_of_variant(ctx, variant_id)
     if product is None:
         raise NotFound("not_found", "No such variant", {"variant_id": variant_id})
@@ -37,7 +38,7 @@ def _levels(level: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/{variant_id}")
 async def get_levels(variant_id: PathId, ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
-    await _authorize(ctx, user, variant_id)
+    await authorize_variant(ctx, user, variant_id)
     level = (await reads.stock_levels(ctx, [variant_id])).get(variant_id)
     if level is None:
         raise NotFound("not_found", "No stock record for this variant", {"variant_id": variant_id})
@@ -46,6 +47,7 @@ async def get_levels(variant_id: PathId, ctx: Ctx, user: CurrentUser) -> dict[st
 
 @router.post("/{variant_id}/adjust")
 async def adjust(variant_id: PathId, body: Adjustment, ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
-    await _authorize(ctx, user, variant_id)
-    level = await ctx.router.owner("inventory", variant_id).adjust.remote(variant_id, body.delta, body.reason)
+    await authorize_variant(ctx, user, variant_id)
+    level = await ctx.router.owner("inventory", variant_id).adjust.remote(variant_id, body.delta, body.reason,
+                                                                        user.user_id)
     return _levels(level)

@@ -17,19 +17,6 @@ PRODUCT_FIELDS = {"id", "name", "description", "category_id", "brand", "tags", "
 VARIANT_FIELDS = {"id", "sku", "attributes", "price", "sale_price", "currency", "available", "images"}
 
 
-def approved_seller(shop: Shop) -> Account:
-    """A shopper who applied to sell, was approved, and logged in again to get the seller role."""
-    account = shop.register()
-    r = shop.http.post("/v1/sellers", json={"store_name": f"Store {uuid.uuid4().hex[:6]}"}, headers=account.headers)
-    assert r.status_code == 201, r.text
-    seller_id = r.json()["seller"]["id"]
-    r = shop.http.post(f"/v1/admin/sellers/{seller_id}/approve", headers=shop.admin.headers)
-    assert r.status_code == 200, r.text
-    seller = shop.login(account.email, account.password)
-    seller.user = {"seller_id": seller_id}
-    return seller
-
-
 def listing(shop: Shop, account: Account | None = None, **params: Any) -> dict[str, Any]:
     r = shop.http.get("/v1/products", params=params, headers=account.headers if account else None)
     assert r.status_code == 200, r.text
@@ -77,7 +64,7 @@ def test_a_product_page_shows_every_variant_with_its_available_stock(shop: Shop)
 
 
 def test_a_seller_lists_and_edits_only_its_own_products(shop: Shop) -> None:
-    seller, rival, customer = approved_seller(shop), approved_seller(shop), shop.register()
+    seller, rival, customer = shop.approved_seller(), shop.approved_seller(), shop.register()
     category = shop.category()
     product = shop.product(owner=seller, category_id=category["id"])
     assert product["seller_id"] == seller.user["seller_id"]
@@ -98,7 +85,7 @@ def test_a_seller_lists_and_edits_only_its_own_products(shop: Shop) -> None:
 
 
 def test_drafts_and_inactive_products_are_hidden_from_everyone_but_their_seller(shop: Shop) -> None:
-    seller, rival = approved_seller(shop), approved_seller(shop)
+    seller, rival = shop.approved_seller(), shop.approved_seller()
     draft = shop.product(owner=seller, status="draft")
     url = f"/v1/products/{draft['id']}"
     assert_error(shop.http.get(url), 404)

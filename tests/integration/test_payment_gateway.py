@@ -20,6 +20,7 @@ from domain.cards import luhn_valid
 from domain.errors import Conflict, DomainError, Invalid, NotFound
 from serve.local_redis import LocalRedis
 from tests.shop import CARD_DECLINED, CARD_NO_FUNDS, CARD_OK
+from tests.support import redis_values
 
 T = TypeVar("T")
 # A valid card number used nowhere else, so finding it anywhere in Redis could only be a leak.
@@ -199,7 +200,7 @@ def test_no_card_number_is_anywhere_in_redis(settings: Settings, redis_client: r
     with_gateway(settings, work)
     scanned = 0
     for key in redis_client.scan_iter(count=1000):
-        text = key + "\n" + "\n".join(_values(redis_client, key))
+        text = key + "\n" + "\n".join(redis_values(redis_client, key))
         scanned += 1
         leaked = [number for number in CARDS if number in text.replace(" ", "").replace("-", "")]
         assert not leaked, f"a card number is stored under {key}"
@@ -210,22 +211,3 @@ def test_no_card_number_is_anywhere_in_redis(settings: Settings, redis_client: r
     on_disk = b"".join(p.read_bytes() for p in aof)
     assert b"ord_gw_6" in on_disk  # the scan reads what this test wrote
     assert not [number for number in CARDS if number.encode() in on_disk]
-
-
-def _values(client: redis.Redis, key: str) -> list[str]:
-    kind = client.type(key)
-    if kind == "none":  # expired between SCAN and TYPE (rate-limit windows do): nothing left to read
-        return []
-    if kind == "string":
-        return [client.get(key) or ""]
-    if kind == "hash":
-        return [f"{k}={v}" for k, v in client.hgetall(key).items()]
-    if kind == "stream":
-        return [f"{entry_id} {fields}" for entry_id, fields in client.xrange(key)]
-    if kind == "list":
-        return list(client.lrange(key, 0, -1))
-    if kind == "set":
-        return list(client.smembers(key))
-    if kind == "zset":
-        return [member for member, _ in client.zrange(key, 0, -1, withscores=True)]
-    raise AssertionError(f"{key} has a type this scan does not read: {kind}")

@@ -128,3 +128,25 @@ def test_a_shipped_order_charged_back_is_sound_but_an_open_one_is_not() -> None:
     assert audit(store) == []
     store.payments["pay_a"]["status"] = "charged_back"  # nothing was captured while it is open
     assert problems(store) == [("payments", "ord_a")]
+
+
+def test_two_open_purchase_orders_of_a_variant_are_named() -> None:
+    store = sound_shop()
+    store.watches["mug"] = {"variant_id": "mug", "open_purchase_order": "pur_1"}
+    store.purchase_orders = {"pur_1": purchase("pur_1", "open"), "pur_0": purchase("pur_0", "received")}
+    assert audit(store) == []
+    store.purchase_orders["pur_2"] = purchase("pur_2", "open")
+    assert [(v.check, v.subject) for v in audit(store)] == [("purchases", "mug")]
+    store.watches["mug"]["open_purchase_order"] = None
+    del store.purchase_orders["pur_2"]
+    assert [(v.check, v.subject) for v in audit(store)] == [("purchases", "mug")]  # an open order nobody watches
+
+
+def test_a_purchase_order_opened_a_moment_ago_is_left_to_the_next_audit() -> None:
+    store = sound_shop()
+    store.purchase_orders = {"pur_1": purchase("pur_1", "open", "2027-01-15T08:00:00Z")}  # NOW, give or take
+    assert audit(store) == []  # the watch was read before the order opened
+
+
+def purchase(order_id: str, status: str, created_at: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
+    return {"id": order_id, "variant_id": "mug", "status": status, "created_at": created_at, "closed_at": None}

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from domain.catalog import Product, new_product
+from domain.catalog import Offer, Product, can_view, is_listed, new_product
 from domain.catalog_index import ProductIndex, ProductQuery
 from domain.catalog_patch import patched
 from domain.errors import Invalid
@@ -106,3 +106,21 @@ def test_the_demo_catalog_is_deterministic_and_every_listing_is_valid() -> None:
     stock = [v["initial_stock"] for p in first for v in p["variants"]]
     assert 0 in stock and any(v["sale_price"] for p in first for v in p["variants"])
     assert len({p["brand"] for p in first}) >= 30
+
+
+def test_a_suspended_sellers_products_leave_the_shop_but_not_its_own_view() -> None:
+    mine, theirs = make(0, seller=SELLER.seller_id), make(1, seller=OTHER_SELLER.seller_id)
+    index = ProductIndex([mine, theirs])
+    mine.seller_suspended = True
+    index.put(mine)
+    by_id = {p.id: p for p in (mine, theirs)}
+    assert names(index, ProductQuery(), by_id) == ["Product 1"]
+    assert names(index, ProductQuery(include_suspended=True), by_id) == ["Product 1", "Product 0"]
+    assert not mine.listed and not is_listed(mine.to_dict()) and is_listed(theirs.to_dict())
+    assert not can_view(mine, None) and not can_view(mine, OTHER_SELLER)
+    assert can_view(mine, SELLER) and can_view(mine, ADMIN)
+    offer = Offer.find(mine.to_dict(), mine.variants[0].id)
+    assert offer is not None and not offer.on_sale  # a cart or a checkout refuses it
+    mine.seller_suspended = False
+    index.put(mine)
+    assert names(index, ProductQuery(), by_id) == ["Product 1", "Product 0"]

@@ -9,6 +9,8 @@ Its commands live in one module per domain, each a part of this class:
     actors/carts.py        add, change and remove cart lines
     actors/checkout.py     the checkout saga and its recovery timer
     actors/orders.py       cancelling, and the admin's fulfilment steps
+    actors/fulfilment.py   one seller's fulfilment shipped or delivered, lines cancelled
+    actors/returns.py      returns requested, decided, received and refunded
     actors/shopper_base.py the state they share, persistence, ids, and the calls to the inventory shards
 State loads lazily (carts and orders on first use); unfinished sagas load at start so recovery sees them.
 """
@@ -18,7 +20,8 @@ from __future__ import annotations
 from actors.carts import CartCommands
 from actors.checkout import CheckoutSaga
 from actors.orders import OrderCommands
+from actors.returns import ReturnCommands
 
 
-class ShopperShard(CartCommands, CheckoutSaga, OrderCommands):
+class ShopperShard(CartCommands, CheckoutSaga, OrderCommands, ReturnCommands):
     tick_seconds = 1.0  # the checkout recovery timer

@@ -16,8 +16,10 @@ from typing import Any, Literal
 
 from domain.errors import Conflict, Invalid, NotFound
 
-ReservationStatus = Literal["held", "committed", "released", "expired", "shipped"]
-FINISHED: frozenset[str] = frozenset({"released", "expired", "shipped"})
+ReservationStatus = Literal["held", "committed", "released", "expired", "shipped", "restocked"]
+# "restocked": not a reservation but the receipt of returned units (`restock`), kept like one for idempotent retries
+FINISHED: frozenset[str] = frozenset({"released", "expired", "shipped", "restocked"})
+Condition = Literal["resellable", "damaged"]
 
 
 @dataclass(slots=True)
@@ -28,15 +30,19 @@ class StockLevel:
     committed: int = 0
     low_stock_threshold: int = 5
     reorder_point: int = 10
+    damaged: int = 0  # returned units in the damaged bin: not on hand, never for sale
 
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved - self.committed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"variant_id": self.variant_id, "on_hand": self.on_hand, "reserved": self.reserved,
+        data = {"variant_id": self.variant_id, "on_hand": self.on_hand, "reserved": self.reserved,
                 "committed": self.committed, "low_stock_threshold": self.low_stock_threshold,
                 "reorder_point": self.reorder_point}
+        if self.damaged:
+            data["damaged"] = self.damaged
+        return data
 
     def view(self) -> dict[str, Any]:
         return {**self.to_dict(), "available": self.available}
@@ -53,11 +59,26 @@ class Reservation:
     expires_at: float
     status: ReservationStatus = "held"
     updated_at: float = 0.0
+    # a committed reservation settled part by part (one seller's fulfilment ships, a line is cancelled): the units
+    # of each variant shipped and released so far; None until the first part (the whole-reservation path never
+    # sets them)
+    shipped: dict[str, int] | None = None
+    released: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # by hand, not asdict(): this runs twice per reservation on the hot path and asdict deep-copies
-        return {"id": self.id, "lines": dict(self.lines), "expires_at": self.expires_at, "status": self.status,
+        data = {"id": self.id, "lines": dict(self.lines), "expires_at": self.expires_at, "status": self.status,
                 "updated_at": self.updated_at}
+        if self.shipped is not None or self.released is not None:
+            data["shipped"], data["released"] = dict(self.shipped or {}), dict(self.released or {})
+        return data
+
+    def outstanding(self) -> dict[str, int]:
+        """Units still committed, per variant (none unless the reservation is committed)."""
+        if self.status != "committed":
+            return {}
+        shipped, released = self.shipped or {}, self.released or {}
+        return {v: q - shipped.get(v, 0) - released.get(v, 0) for v, q in self.lines.items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reservation:
@@ -202,8 +223,11 @@ class StockLedger:
             raise Conflict("already_shipped", "Shipped stock cannot be released")
         if reservation is None or reservation.status in FINISHED:
             return reservation
+        if any((reservation.shipped or {}).values()):
+            raise Conflict("already_shipped", "Part of this reservation has shipped: settle the rest instead")
         field_name = "reserved" if reservation.status == "held" else "committed"
-        for variant_id, quantity in reservation.lines.items():
+        units = reservation.outstanding() if reservation.status == "committed" else reservation.lines
+        for variant_id, quantity in units.items():
             level = self.levels[variant_id]
             setattr(level, field_name, getattr(level, field_name) - quantity)
             self._touch(variant_id)
@@ -221,7 +245,7 @@ class StockLedger:
             return reservation
         if reservation.status != "committed":
             raise Conflict("not_committed", "Only committed stock can ship", {"status": reservation.status})
-        for variant_id, quantity in reservation.lines.items():
+        for variant_id, quantity in reservation.outstanding().items():
             level = self.levels[variant_id]
             level.committed -= quantity
             level.on_hand -= quantity
@@ -231,6 +255,70 @@ class StockLedger:
         self._save(reservation)
         self.events.append(("inventory.shipped", {"reservation_id": reservation_id, "lines": reservation.lines}))
         return reservation
+
+    def settle(self, reservation_id: str, shipped: dict[str, int], released: dict[str, int],
+               now: float) -> Reservation:
+        """Settle a committed reservation part by part: `shipped` and `released` are the *totals* per variant that
+        have left the warehouse and gone back on sale (not increments), so a retry of the same settlement changes
+        nothing. Totals only grow and never pass a line's quantity. Once nothing is left committed the reservation
+        is finished: shipped when any unit shipped, else released."""
+        reservation = self._reservation(reservation_id)
+        before_shipped, before_released = dict(reservation.shipped or {}), dict(reservation.released or {})
+        if reservation.status == "shipped" and not any(before_shipped.values()):  # shipped whole
+            before_shipped = {v: q - before_released.get(v, 0) for v, q in reservation.lines.items()}
+        wanted_shipped = {**before_shipped, **shipped}
+        wanted_released = {**before_released, **released}
+        for variant_id in {*shipped, *released}:
+            quantity = reservation.lines.get(variant_id)
+            if quantity is None:
+                raise Invalid("not_in_reservation", "The reservation has no such line", {"variant_id": variant_id})
+            s, r = wanted_shipped.get(variant_id, 0), wanted_released.get(variant_id, 0)
+            if s < before_shipped.get(variant_id, 0) or r < before_released.get(variant_id, 0) or s + r > quantity:
+                raise Conflict("invalid_settlement", "Settled units only grow, up to the line's quantity",
+                               {"variant_id": variant_id, "quantity": quantity, "shipped": s, "released": r})
+        if wanted_shipped == before_shipped and wanted_released == before_released:
+            return reservation
+        if reservation.status != "committed":
+            raise Conflict("not_committed", "Only committed stock can be settled", {"status": reservation.status})
+        for variant_id in reservation.lines:
+            ship = wanted_shipped.get(variant_id, 0) - before_shipped.get(variant_id, 0)
+            back = wanted_released.get(variant_id, 0) - before_released.get(variant_id, 0)
+            if ship or back:
+                level = self.levels[variant_id]
+                level.committed -= ship + back
+                level.on_hand -= ship
+                self._touch(variant_id)
+        reservation.shipped, reservation.released = wanted_shipped, wanted_released
+        reservation.updated_at = now
+        if not any(reservation.outstanding().values()):
+            reservation.status = "shipped" if any(wanted_shipped.values()) else "released"
+        self._save(reservation)
+        self.events.append(("inventory.settled", {"reservation_id": reservation_id, "shipped": wanted_shipped,
+                                                  "released": wanted_released, "status": reservation.status}))
+        return reservation
+
+    def restock(self, receipt_id: str, lines: dict[str, int], condition: Condition, now: float) -> Reservation:
+        """Returned units come back: on hand (for sale again) when resellable, else into the damaged bin.
+        Idempotent by receipt id (a return's id) while the receipt is kept."""
+        existing = self.reservations.get(receipt_id)
+        if existing is not None:
+            return existing
+        if not lines or any(q <= 0 for q in lines.values()):
+            raise Invalid("invalid_quantity", "Every returned quantity must be positive")
+        for variant_id in lines:
+            self.level(variant_id)  # raises for an unknown variant before anything changes
+        for variant_id, quantity in lines.items():
+            level = self.levels[variant_id]
+            if condition == "resellable":
+                level.on_hand += quantity
+            else:
+                level.damaged += quantity
+            self._touch(variant_id)
+        receipt = Reservation(receipt_id, dict(lines), now, "restocked", now)
+        self._save(receipt)
+        self.events.append(("inventory.restocked", {"receipt_id": receipt_id, "lines": dict(lines),
+                                                    "condition": condition}))
+        return receipt
 
     def expire(self, now: float) -> list[str]:
         """Release every held reservation whose TTL has passed (soonest first); the shard runs this on its own
@@ -286,9 +374,10 @@ class StockLedger:
         held: Counter[str] = Counter()
         committed: Counter[str] = Counter()
         for r in self.reservations.values():
-            target = held if r.status == "held" else committed if r.status == "committed" else None
-            if target is not None:
-                target.update(r.lines)
+            if r.status == "held":
+                held.update(r.lines)
+            elif r.status == "committed":
+                committed.update(r.outstanding())
         for v, level in self.levels.items():
             if min(level.on_hand, level.reserved, level.committed, level.available) < 0:
                 problems.append(f"{v}: negative stock {level.view()}")

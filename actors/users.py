@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 from ulid import ULID
 
 from actors import keys
+from actors.payouts import PayoutCommands
 from actors.routing import Router, local_id, shard_of
-from actors.shard import ShardActor
 from actors.store import Changes
 from config import Settings
 from domain.clock import epoch, now_iso
@@ -40,7 +40,7 @@ return 1
 """
 
 
-class UserShard(ShardActor):
+class UserShard(PayoutCommands):
     kind = "users"
 
     def __init__(self, settings: Settings, shard: int = 0) -> None:

@@ -213,21 +213,25 @@ def apply_deliver(order: Order, f: Fulfilment, at: str) -> None:
     f.move("delivered", at)
 
 
+def status_from(statuses: list[str], current: str) -> str:
+    """The order status its fulfilments' statuses give (`current` while none has moved it)."""
+    live = [s for s in statuses if s != "cancelled"]
+    if not live:
+        return "cancelled"
+    if all(s == "delivered" for s in live):
+        return "delivered"
+    if all(s in GONE for s in live):
+        return "shipped"
+    if any(s in GONE for s in live):
+        return "partially_shipped"
+    if all(s == "packed" for s in live) and current == "confirmed":
+        return "packed"
+    return current
+
+
 def follow(order: Order, at: str, note: str | None = None) -> bool:
     """The order's status from its fulfilments' (history kept); True when it changed."""
-    live = [f.status for f in order.fulfilments if f.status != "cancelled"]
-    if not live:
-        status = "cancelled"
-    elif all(s == "delivered" for s in live):
-        status = "delivered"
-    elif all(s in GONE for s in live):
-        status = "shipped"
-    elif any(s in GONE for s in live):
-        status = "partially_shipped"
-    elif all(s == "packed" for s in live) and order.status == "confirmed":
-        status = "packed"
-    else:
-        status = order.status
+    status = status_from([f.status for f in order.fulfilments], order.status)
     if status == order.status:
         return False
     order.status, order.updated_at = status, at

@@ -22,6 +22,7 @@ from serve.routes import (
     cart,
     catalog,
     checkout,
+    fulfilment,
     health,
     inventory,
     jobs,
@@ -30,6 +31,7 @@ from serve.routes import (
     payments,
     recommendations,
     search,
+    seller_orders,
     sellers,
     simulation,
     users,
@@ -38,7 +40,7 @@ from serve.routes import (
 # Routes are matched in this order, by FastAPI and again by Serve (to name the route in its metrics), one by one:
 # the shop's busiest paths come first (matching took an eighth of a replica's CPU with checkout near the end).
 ROUTERS = [health, cart, checkout, search, catalog, recommendations, orders, payments, inventory, auth, passwords,
-           users, sellers, analytics, jobs]
+           users, sellers, analytics, jobs, fulfilment, seller_orders]
 
 
 def docs_enabled(settings: Settings) -> bool:

@@ -56,7 +56,7 @@ class ReturnCommands(FulfilmentCommands):
 
             def command(changes: Changes) -> dict[str, Any]:
                 self._save_order(draft, changes, event, return_id=found.id, seller_id=found.seller_id,
-                                 reason=reason)
+                                 **({} if approve else {"reason": reason}))
                 return _view(found)
 
             return await self.submit(command)

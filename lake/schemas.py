@@ -56,6 +56,9 @@ FIELD_TYPES: dict[str, pa.DataType] = {
     # fraud signals of an order (the card's fingerprint and issuing country, never its number)
     "client_ip": STRING, "card_fingerprint": STRING, "card_country": STRING, "ship_country": STRING,
     "account_created_at": STRING, "fraud_score": FLOAT,
+    # orders across sellers: fulfilments, cancelled lines, returns, payouts
+    "fulfilment_id": STRING, "return_id": STRING, "payout_id": STRING, "receipt_id": STRING, "carrier": STRING,
+    "estimated_delivery": STRING, "by": STRING, "condition": STRING, "shipped": LINES, "released": LINES,
 }
 
 _INVENTORY = ("shard",)
@@ -74,6 +77,8 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "inventory.expired": _RESERVATION,
     "inventory.shipped": _RESERVATION,
     "inventory.low_stock": (*_INVENTORY, "variant_id", "available", "threshold", "reorder_point"),
+    "inventory.settled": (*_INVENTORY, "reservation_id", "shipped", "released", "status"),
+    "inventory.restocked": (*_INVENTORY, "receipt_id", "lines", "condition"),
     "category.created": ("category_id", "name", "slug", "parent_id"),
     "product.created": ("product_id", "seller_id", "category_id", "brand", "status", "variant_ids"),
     "product.updated": ("product_id", "seller_id", "fields", "added_variant_ids"),
@@ -109,6 +114,15 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "order.shipped": _MOVED_ON,
     "order.delivered": _MOVED_ON,
     "order.charged_back": (*_ORDER, "payment_id", "amount", "reason"),
+    "order.lines_cancelled": (*_ORDER, "lines", "by", "reason", "refund_amount"),
+    "fulfilment.shipped": (*_ORDER, "fulfilment_id", "seller_id", "carrier", "tracking_number", "estimated_delivery"),
+    "fulfilment.delivered": (*_ORDER, "fulfilment_id", "seller_id"),
+    "return.requested": (*_ORDER, "return_id", "seller_id", "lines", "reason"),
+    "return.approved": (*_ORDER, "return_id", "seller_id"),
+    "return.rejected": (*_ORDER, "return_id", "seller_id", "reason"),
+    "return.received": (*_ORDER, "return_id", "seller_id", "condition"),
+    "return.refunded": (*_ORDER, "return_id", "seller_id", "amount", "currency"),
+    "seller.payout_paid": ("seller_id", "payout_id", "amount", "currency"),
     "payment.authorized": (*_PAYMENT, "brand", "last4"),
     "payment.declined": (*_PAYMENT, "decline_code"),
     "payment.captured": _PAYMENT,

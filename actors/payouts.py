@@ -45,7 +45,7 @@ class PayoutCommands(ShardActor):
             balance = totals(entries)["balance"]
             if not pending and balance > 0:
                 made = entry(f"{payout_id(seller_id, entries)}:payout", "payout", -balance, now_iso(),
-                             payout_id=payout_id(seller_id, entries), status="pending",
+                             payout_id=payout_id(seller_id, entries), seller_id=seller_id, status="pending",
                              currency=self.settings.currency)
                 await self.submit(lambda changes: changes.hset(keys.seller_ledger(seller_id), made["id"], made))
                 pending = [made]

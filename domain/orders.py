@@ -43,8 +43,7 @@ DELIVERY_DAYS = 5
 # what a shopper sees of an order, its lines, its payment method and its history entries (the contract's fields)
 CUSTOMER_FIELDS = ("id", "order_number", "user_id", "items", "subtotal", "tax", "shipping", "discount", "total",
                    "currency", "status", "payment_status", "shipping_address", "payment_method", "tracking_number",
-                   "estimated_delivery", "history", "created_at", "updated_at", "coupon_code", "fulfilments", "returns",
-                   "captured", "refunded")
+                   "estimated_delivery", "history", "created_at", "updated_at", "coupon_code", "fulfilments", "returns")
 # the contract's line fields, and the name and SKU as bought (what a receipt shows; the product may change later)
 CUSTOMER_LINE_FIELDS = ("product_id", "variant_id", "name", "sku", "quantity", "price", "total_price", "worth",
                         "cancelled", "shipped", "delivered", "returned")

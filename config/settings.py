@@ -56,7 +56,8 @@ class JobScheduleSetting(BaseModel):
 
 
 # every pipeline's period, seconds: python -m pipelines.<name>
-DEFAULT_SCHEDULES = {"analytics": 3600, "fraud": 86400, "recommendations": 21600, "replenishment": 86400}
+DEFAULT_SCHEDULES = {"analytics": 3600, "fraud": 86400, "recommendations": 21600, "replenishment": 86400,
+                     "payouts": 86400}  # payouts: sellers paid their balances (pipelines/payouts.py)
 
 
 class Settings(BaseSettings):

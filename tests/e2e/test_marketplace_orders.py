@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from config import Settings
+from pipelines import payouts
 from tests.marketplace import (
     approved_seller,
     audit_problems,
@@ -131,3 +132,15 @@ def test_the_seller_sees_its_own_lines_and_never_the_shoppers_payment(shop: Shop
     assert not {"payment_method", "payment_status", "payment_id", "total", "user_id"} & set(seen)
     assert_error(shop.http.get("/v1/seller/orders", headers=shop.register().headers), 403, "seller_only")
     assert_error(shop.http.get("/v1/seller/ledger", headers=shop.admin.headers), 403, "seller_only")
+
+
+def test_the_scheduled_payout_job_pays_what_a_seller_is_owed(shop: Shop, settings: Settings) -> None:
+    kites = approved_seller(shop, price=4000, stock=3, name="Kites")
+    placed = buy(shop, shop.register(), [(kites, 1)])
+    ship(shop, kites, placed["fulfilments"][0]["id"], "1Z-KITE")
+    owed = ledger(shop, kites)["balance"]
+    assert owed == 4320 - 432  # 4000 + 8% tax, less 10% commission
+    paid = [p for p in payouts.run(settings) if p["seller_id"] == kites.seller_id]
+    assert [(p["status"], -p["amount"]) for p in paid] == [("paid", owed)]
+    assert (ledger(shop, kites)["paid_out"], ledger(shop, kites)["balance"]) == (owed, 0)
+    assert [p for p in payouts.run(settings) if p["seller_id"] == kites.seller_id] == []

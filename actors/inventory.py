@@ -16,7 +16,8 @@ from actors.store import Changes, load_hash
 from config import Settings
 from domain.clock import epoch
 from domain.errors import DomainError
-from domain.inventory import Condition, Reservation, StockLedger, StockLevel
+from domain.inventory import Reservation, StockLedger, StockLevel
+from domain.settlement import Condition
 
 FINISHED_RETENTION_SECONDS = 24 * 3600
 R = TypeVar("R")

@@ -213,9 +213,17 @@ def customer_view(full: dict[str, Any]) -> dict[str, Any]:
     view["items"] = [_only(line, CUSTOMER_LINE_FIELDS) for line in full["items"]]
     view["payment_method"] = _only(full.get("payment_method") or {}, CUSTOMER_PAYMENT_METHOD_FIELDS)
     view["history"] = [_only(entry, CUSTOMER_HISTORY_FIELDS) for entry in full["history"]]
-    view["fulfilments"] = [_only(f, CUSTOMER_FULFILMENT_FIELDS) for f in full.get("fulfilments", [])]
+    view["fulfilments"] = fulfilments_view(full)
     view["returns"] = [_only(r, CUSTOMER_RETURN_FIELDS) for r in full.get("returns", [])]
     return view
+
+
+def fulfilments_view(full: dict[str, Any]) -> list[dict[str, Any]]:
+    """The parcels as the shopper sees them: each with its lines (variant and units) and where it is."""
+    units = {line["variant_id"]: line["quantity"] - line.get("cancelled", 0) for line in full["items"]}
+    return [{**_only(f, CUSTOMER_FULFILMENT_FIELDS),
+             "lines": [{"variant_id": v, "quantity": units.get(v, 0)} for v in f["variant_ids"]]}
+            for f in full.get("fulfilments", [])]
 
 
 def view_for(full: dict[str, Any], *, admin: bool) -> dict[str, Any]:

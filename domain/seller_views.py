@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from domain.fulfilments import UNSHIPPED
-from domain.orders import CUSTOMER_FULFILMENT_FIELDS, CUSTOMER_RETURN_FIELDS, Order
+from domain.orders import CUSTOMER_FULFILMENT_FIELDS, CUSTOMER_RETURN_FIELDS, Order, fulfilments_view
 from domain.seller_ledger import totals
 from domain.serial import to_builtins
 
@@ -56,7 +56,5 @@ def summary(orders: Iterable[Order], seller_id: str, entries: list[dict[str, Any
 
 
 def tracking(order: Order) -> dict[str, Any]:
-    full = to_builtins(order)
     return {"order_id": order.id, "order_number": order.order_number, "status": order.status,
-            "estimated_delivery": order.estimated_delivery,
-            "fulfilments": [_only(f, CUSTOMER_FULFILMENT_FIELDS) for f in full["fulfilments"]]}
+            "estimated_delivery": order.estimated_delivery, "fulfilments": fulfilments_view(to_builtins(order))}

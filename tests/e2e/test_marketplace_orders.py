@@ -3,7 +3,10 @@ payout, with the stock, the money and the ledgers checked at each step (docs/api
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import redis
 
 from config import Settings
 from pipelines import payouts
@@ -24,7 +27,7 @@ pytestmark = pytest.mark.ray
 
 
 def test_a_mixed_order_ships_per_seller_one_line_comes_back_and_the_sellers_are_paid(
-        shop: Shop, settings: Settings) -> None:
+        shop: Shop, settings: Settings, redis_client: redis.Redis) -> None:
     looms = approved_seller(shop, price=3000, stock=10, name="Looms")
     lamps = approved_seller(shop, price=2000, stock=5, name="Lamps")
     ada = shop.register()
@@ -60,6 +63,7 @@ def test_a_mixed_order_ships_per_seller_one_line_comes_back_and_the_sellers_are_
     parcels = {f["id"]: f for f in tracking.json()["tracking"]["fulfilments"]}
     assert parcels[loom_parcel]["tracking_number"] == "1Z-LOOMS" and parcels[loom_parcel]["estimated_delivery"]
     assert parcels[lamp_parcel]["status"] == "open"
+    assert parcels[lamp_parcel]["lines"] == [{"variant_id": lamps.variant_id, "quantity": 1}]
     assert_error(shop.http.get(f"/v1/orders/{order_id}/tracking", headers=shop.register().headers), 404)
 
     # the lamp ships; the order has shipped; both are delivered (one reported by an admin)
@@ -118,6 +122,24 @@ def test_a_mixed_order_ships_per_seller_one_line_comes_back_and_the_sellers_are_
     assert (summary["sales"], summary["units"], summary["pending_fulfilments"], summary["balance"]) == (3240, 1, 0, 0)
     assert "rating" in summary
     assert audit_problems(settings, order_id, looms.seller_id, lamps.seller_id) == []
+
+    trail = [(e["type"], json.loads(e["data"])) for _, e in redis_client.xrange(settings.events_stream)]
+    ours = [(kind, data) for kind, data in trail if data.get("order_id") == order_id
+            and kind.split(".")[0] in ("order", "fulfilment", "return")]
+    assert all({"user_id", "status", "payment_status"} <= set(data) for _, data in ours)
+    marketplace = [kind for kind, _ in ours if kind.split(".")[0] in ("fulfilment", "return") or kind in (
+        "order.shipped", "order.delivered")]
+    assert marketplace == ["fulfilment.shipped", "fulfilment.shipped", "order.shipped", "fulfilment.delivered",
+                           "fulfilment.delivered", "order.delivered", "return.requested", "return.approved",
+                           "return.received", "return.refunded"]
+    shipped_first = next(data for kind, data in ours if kind == "fulfilment.shipped")
+    assert (shipped_first["seller_id"], shipped_first["carrier"], shipped_first["tracking_number"]) == (
+        looms.seller_id, "UPS", "1Z-LOOMS") and shipped_first["estimated_delivery"]
+    refunded = next(data for kind, data in ours if kind == "return.refunded")
+    assert (refunded["return_id"], refunded["amount"], refunded["currency"]) == (return_id, 3240, "USD")
+    paid = [json.loads(e["data"]) for _, e in redis_client.xrange(settings.events_stream)
+            if e["type"] == "seller.payout_paid"]
+    assert {(p["seller_id"], p["amount"]) for p in paid} >= {(looms.seller_id, 2916), (lamps.seller_id, 1944)}
 
 
 def test_the_seller_sees_its_own_lines_and_never_the_shoppers_payment(shop: Shop) -> None:

@@ -17,7 +17,7 @@ ORDER_KEYS = {"id", "order_number", "user_id", "items", "subtotal", "tax", "ship
 LINE_KEYS = {"product_id", "variant_id", "quantity", "price", "total_price", "name", "sku",  # + name/SKU as bought
              "worth", "cancelled", "shipped", "delivered", "returned"}  # what the line cost and what became of it
 FULFILMENT_KEYS = {"id", "variant_ids", "status", "carrier", "tracking_number", "estimated_delivery", "shipped_at",
-                   "delivered_at", "history"}  # never the seller's bookkeeping (its sale, its commission)
+                   "delivered_at", "history", "lines"}  # never the seller's bookkeeping (its sale, its commission)
 NOTE = "fraud review: card country differs from shipping, ok"
 
 

@@ -11,6 +11,7 @@ order as it was; a retry replays the calls already made and finishes the job.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -59,10 +60,12 @@ class FulfilmentCommands(ShopperBase):
             draft = await self._draft(order_id, user_id)
             only = F.fulfilment(draft, fulfilment_id, seller_id, admin=seller_id is None) if fulfilment_id else None
             units = F.plan_cancel(draft, lines, only)
-            key = f"{order_id}:cancel:{sum(ln.cancelled for ln in draft.items)}:{sorted(units.items())}"
+            key = cancel_key(draft, units)
             at = iso(now())
             amount = F.apply_cancel(draft, units, at, reason)
             whole = F.follow(draft, at, note=reason) and draft.status == "cancelled"
+            if draft.captured and amount and draft.payment_id:  # refused before any unit goes back (a chargeback)
+                F.ensure_refundable(await self.gateway.get(draft.payment_id))
             await self._settle(draft, list(units))
             refund = await self._give_back(draft, amount, key)
             emitted: Emitted = [("order.lines_cancelled", {"lines": units, "by": by, "reason": reason,
@@ -182,6 +185,13 @@ class FulfilmentCommands(ShopperBase):
                 for entry in sale_entries(draft, f, f.shipped_at or draft.updated_at):
                     changes.hset(keys.seller_ledger(f.seller_id or ""), entry["id"], entry)
         return view
+
+
+def cancel_key(order: Order, units: dict[str, int]) -> str:
+    """The gateway key of a cancellation's refund: the same cancellation retried (the order as it was, the same
+    units) gives the same key, any other cancellation of the order another."""
+    digest = hashlib.blake2b(repr(sorted(units.items())).encode(), digest_size=8).hexdigest()
+    return f"{order.id}:cancel:{sum(ln.cancelled for ln in order.items)}:{digest}"
 
 
 def money_status(order: Order) -> str:

@@ -17,7 +17,7 @@ from actors.fulfilment import FulfilmentCommands, money_status
 from actors.store import Changes
 from domain import returns as R
 from domain.clock import epoch, iso, now
-from domain.fulfilments import order_of
+from domain.fulfilments import ensure_refundable, order_of
 from domain.seller_ledger import refund_entries
 
 
@@ -70,6 +70,8 @@ class ReturnCommands(FulfilmentCommands):
             if found.status in ("received", "refunded"):
                 return _view(found)
             amount = R.refund_amount(draft, found)
+            if amount > 0 and draft.payment_id is not None:  # refused before any unit comes back (a chargeback)
+                ensure_refundable(await self.gateway.get(draft.payment_id))
             await self._restock(found, condition)
             if amount > 0 and draft.payment_id is not None:
                 await self.gateway.refund(draft.payment_id, amount, f"{found.id}:refund")

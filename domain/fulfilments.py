@@ -173,6 +173,13 @@ def apply_cancel(order: Order, units: dict[str, int], at: str, reason: str | Non
     return amount
 
 
+def ensure_refundable(payment: dict[str, Any]) -> None:
+    """The gateway can refund this payment (not one the card's issuer took back)."""
+    if payment["status"] not in ("captured", "partially_refunded"):
+        raise Conflict("payment_not_refundable", f"A {payment['status']} payment cannot be refunded",
+                       {"status": payment["status"]})
+
+
 def plan_ship(order: Order, f: Fulfilment) -> dict[str, int]:
     """What shipping the fulfilment takes from the shelf (variant -> units); refused unless it may ship now."""
     if order.status in ("pending", "cancelled"):

@@ -120,3 +120,19 @@ def test_nobody_touches_another_shoppers_order_or_another_sellers_parcel(shop: S
     assert_error(shop.http.post(f"/v1/orders/{order_id}/cancel", json=too_many, headers=ada.headers), 409,
                  "not_cancellable")
     assert order(shop, ada, order_id)["status"] == "confirmed" and levels(shop, mugs) == (10, 2, 8)
+
+
+def test_after_a_chargeback_a_cancellation_is_refused_whole_and_the_stock_stays_committed(shop: Shop) -> None:
+    mugs = approved_seller(shop, price=1000, stock=10, name="Mugs")
+    teas = approved_seller(shop, price=2500, stock=10, name="Teas")
+    ada = shop.register()
+    placed = buy(shop, ada, [(mugs, 1), (teas, 1)])
+    ship(shop, mugs, fulfilment_of(placed, mugs)["id"], "1Z-MUG")
+    r = shop.http.post(f"/v1/admin/orders/{placed['id']}/chargeback", json={"reason": "fraudulent"},
+                       headers=shop.admin.headers)
+    assert r.status_code == 200, r.text
+    refused = shop.http.post(f"/v1/orders/{placed['id']}/cancel", headers=ada.headers,
+                             json={"lines": [{"variant_id": teas.variant_id, "quantity": 1}]})
+    assert_error(refused, 409, "payment_not_refundable")
+    assert levels(shop, teas) == (10, 1, 9)
+    assert fulfilment_of(order(shop, ada, placed["id"]), teas)["status"] == "open"

@@ -67,9 +67,5 @@ def totals(entries: Iterable[dict[str, Any]]) -> dict[str, int]:
 def payout_id(seller_id: str, entries: Iterable[dict[str, Any]]) -> str:
     """The id of the payout of everything these entries owe: the same ledger gives the same id, so two payout runs
     at once pay once (the gateway call is idempotent by it)."""
-    digest = hashlib.blake2b(digestmod_key(seller_id, entries).encode(), digest_size=10).hexdigest()
-    return f"po_{digest}"
-
-
-def digestmod_key(seller_id: str, entries: Iterable[dict[str, Any]]) -> str:
-    return seller_id + "|" + ",".join(sorted(e["id"] for e in entries if e["kind"] != "payout"))
+    paid_for = seller_id + "|" + ",".join(sorted(e["id"] for e in entries if e["kind"] != "payout"))
+    return f"po_{hashlib.blake2b(paid_for.encode(), digest_size=10).hexdigest()}"

@@ -75,7 +75,8 @@ def levels(shop: Shop, seller: Seller) -> tuple[int, int, int]:
 
 
 def payment_of(shop: Shop, order_id: str) -> dict[str, Any]:
-    """The gateway's record of the order's payment, as an admin sees the order (captured, refunded)."""
+    """What was captured and refunded of the order's payment, and its status, as an admin sees the order (the audit
+    checks that the gateway agrees)."""
     found = order(shop, shop.admin, order_id)
     return {"captured": found["captured"], "refunded": found["refunded"], "status": found["payment_status"]}
 

@@ -16,6 +16,7 @@ from domain.fulfilments import order_of
 from domain.orders import Order
 from domain.seller_ledger import totals
 from domain.seller_views import seller_order, seller_returns, summary
+from serve.context import Context
 from serve.deps import AdminUser, Ctx, SellerOrAdmin
 from serve.errors import documented
 from serve.routes.fulfilment import LineIn, PartId, lines_of
@@ -61,7 +62,8 @@ def own_seller(user: Principal) -> str:
     return user.seller_id
 
 
-def _shard(ctx: Any, part_id: str) -> Any:
+def _shard(ctx: Context, part_id: str) -> Any:
+    """The shopper shard owning the fulfilment's or return's order (found from the id alone)."""
     return ctx.router.owner("shoppers", order_of(part_id))
 
 

@@ -166,3 +166,19 @@ def test_the_scheduled_payout_job_pays_what_a_seller_is_owed(shop: Shop, setting
     assert [(p["status"], -p["amount"]) for p in paid] == [("paid", owed)]
     assert (ledger(shop, kites)["paid_out"], ledger(shop, kites)["balance"]) == (owed, 0)
     assert [p for p in payouts.run(settings) if p["seller_id"] == kites.seller_id] == []
+
+
+def test_an_order_held_for_review_does_not_ship_until_an_admin_confirms_it(shop: Shop) -> None:
+    pianos = approved_seller(shop, price=600_000, stock=2, name="Pianos")  # above the fraud rules' hold limit
+    placed = buy(shop, shop.register(), [(pianos, 1)])
+    assert placed["status"] == "pending"
+    parcel = placed["fulfilments"][0]["id"]
+    body = {"carrier": "UPS", "tracking_number": "1Z-PIANO"}
+    r = shop.http.post(f"/v1/seller/fulfilments/{parcel}/ship", json=body, headers=pianos.headers)
+    assert_error(r, 409, "order_on_hold")
+    assert levels(shop, pianos) == (2, 1, 1) and ledger(shop, pianos)["sales"] == 0
+    confirmed = shop.http.post(f"/v1/admin/orders/{placed['id']}/status", json={"status": "confirmed"},
+                               headers=shop.admin.headers)
+    assert confirmed.status_code == 200, confirmed.text
+    assert ship(shop, pianos, parcel, "1Z-PIANO")["status"] == "shipped"
+    assert levels(shop, pianos) == (1, 0, 1)

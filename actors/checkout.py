@@ -288,6 +288,8 @@ class CheckoutSaga(ShopperBase):
         changes.zadd(keys.ORDERS_BY_TIME, order.id, at)
         if saga.held_for_review:
             changes.zadd(keys.HELD_ORDERS, order.id, at)
+        for seller_id in {line.seller_id for line in order.items if line.seller_id is not None}:
+            changes.zadd(keys.seller_orders(seller_id), order.id, at)
         changes.hset(keys.fraud_history(self.shard), saga.user_id,
                      encode(saga.history.after(order.total, saga.card.fingerprint)))
         view = self._save_order(order, changes, "order.created", order_number=order.order_number,

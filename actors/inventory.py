@@ -18,6 +18,7 @@ from config import Settings
 from domain.clock import epoch, now_iso
 from domain.errors import DomainError, Invalid
 from domain.inventory import Reservation, StockLedger, StockLevel
+from domain.settlement import Condition
 from domain.stock_watch import PurchaseOrder, StockWatch, VariantWatch
 
 FINISHED_RETENTION_SECONDS = 24 * 3600
@@ -31,7 +32,8 @@ class Results(list[Any]):
     one object carrying tuples costs about 1.2."""
 
     def __reduce__(self) -> tuple[Any, ...]:
-        rows = [(r.id, r.lines, r.expires_at, r.status, r.updated_at) if type(r) is Reservation else r for r in self]
+        rows = [(r.id, r.lines, r.expires_at, r.status, r.updated_at) if type(r) is Reservation and r.shipped is None
+                and r.released is None else r for r in self]
         return _results, (rows,)
 
 
@@ -184,6 +186,18 @@ class InventoryShard(ShardActor):
     async def ship(self, reservation_id: str) -> dict[str, Any]:
         reservation = await self.submit(self._run(lambda: self.ledger.ship(reservation_id, epoch())))
         return reservation.to_dict()
+
+    async def settle(self, reservation_id: str, shipped: dict[str, int], released: dict[str, int]
+                     ) -> dict[str, Any]:
+        """Ship or release part of a committed reservation (totals per variant; see `StockLedger.settle`)."""
+        reservation = await self.submit(self._run(
+            lambda: self.ledger.settle(reservation_id, shipped, released, epoch())))
+        return reservation.to_dict()
+
+    async def restock(self, receipt_id: str, lines: dict[str, int], condition: Condition) -> dict[str, Any]:
+        """Returned units back on hand (resellable) or into the damaged bin; idempotent by receipt id."""
+        receipt = await self.submit(self._run(lambda: self.ledger.restock(receipt_id, lines, condition, epoch())))
+        return receipt.to_dict()
 
     async def adjust(self, variant_id: str, delta: int, reason: str, actor: str = "system") -> dict[str, Any]:
         level = await self.submit(self._run(lambda: self.ledger.adjust(variant_id, delta, reason, actor)))

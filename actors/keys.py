@@ -85,6 +85,23 @@ SELLERS = f"{PREFIX}:sellers"  # seller_id -> seller JSON
 SUSPENDED_SELLERS = f"{PREFIX}:sellers:suspended"  # seller_id -> the reason, while the seller is suspended
 
 
+# a seller's share of orders (docs/api-fulfilment.md): written by the shopper shards in the transaction of the order
+# change, payouts by the user shard of the seller's user
+def seller_orders(seller_id: str) -> str:
+    return f"{PREFIX}:seller-orders:{seller_id}"  # zset order_id -> created epoch
+
+
+def seller_returns(seller_id: str) -> str:
+    return f"{PREFIX}:seller-returns:{seller_id}"  # zset return_id -> requested epoch
+
+
+def seller_ledger(seller_id: str) -> str:
+    return f"{PREFIX}:seller-ledger:{seller_id}"  # hash entry_id -> entry JSON (domain/seller_ledger.py)
+
+
+SELLER_LEDGERS = f"{PREFIX}:seller-ledger:*"  # the pattern of every seller's ledger (the audit scans it)
+
+
 # sessions (serve/sessions.py): security records of the HTTP layer, by digest, each with its TTL; no actor state
 def refresh_token(digest: str) -> str:
     """The one valid refresh token of a session: {user_id, session}."""
@@ -168,6 +185,10 @@ PAYMENTS = f"{PREFIX}:pay:payments"  # hash payment_id -> Payment JSON
 
 def payment_idempotency(scoped_key: str) -> str:
     return f"{PREFIX}:pay:idem:{scoped_key}"  # {"request", "result"} of one gateway call
+
+
+def gateway_payout(idempotency_key: str) -> str:
+    return f"{PREFIX}:pay:payout:{idempotency_key}"  # {"request", "result"} of one payout to a seller
 
 
 SYSTEM = f"{PREFIX}:system"  # hash: seeded, schema version

@@ -14,64 +14,52 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.shopper_base import ShopperBase
+from actors.fulfilment import FulfilmentCommands
 from actors.store import Changes
 from domain.clock import now_iso
-from domain.errors import NotFound
-from domain.orders import Order
-
-# the gateway's payment status after the money was given back -> the order's payment_status
-GIVEN_BACK = {"voided": "voided", "refunded": "refunded"}
+from domain.fulfilments import UNSHIPPED
 
 
-class OrderCommands(ShopperBase):
-    async def _owned(self, order_id: str, user_id: str | None) -> Order:
-        """The order, if `user_id` (None for an admin) may see it; another user's order is simply not found."""
-        order = await self._order(order_id)
-        if order is None or (user_id is not None and order.user_id != user_id):
-            raise NotFound("order_not_found", "No such order", {"order_id": order_id})
-        return order
-
+class OrderCommands(FulfilmentCommands):
     async def get_order(self, order_id: str, user_id: str | None = None) -> dict[str, Any]:
         return (await self._owned(order_id, user_id)).view()
 
-    async def cancel(self, order_id: str, user_id: str | None, reason: str | None = None) -> dict[str, Any]:
-        """Cancel before shipping: stock goes back, the authorization is voided (or the capture refunded)."""
-        async with self._one_at_a_time(order_id):
+    async def cancel(self, order_id: str, user_id: str | None, reason: str | None = None,
+                     lines: dict[str, int] | None = None) -> dict[str, Any]:
+        """Cancel the whole order before anything of it ships (409 `already_shipped` after), or, with `lines`, those
+        units of it not shipped yet (actors/fulfilment.py): stock goes back, the money for exactly them too."""
+        if lines is None:
             order = await self._owned(order_id, user_id)
             order.ensure_can_move_to("cancelled")
-            await self._release(order.reservations)
-            payment_status = await self._give_money_back(order)
-
-            def command(changes: Changes) -> dict[str, Any]:
-                at = now_iso()
-                order.move_to("cancelled", at, note=reason or ("cancelled by admin" if user_id is None else None))
-                order.set_payment_status(payment_status, at)
-                return self._save_order(order, changes, "order.cancelled", reason=reason)
-
-            return await self.submit(command)
+            reason = reason or ("cancelled by admin" if user_id is None else None)
+        return await self.cancel_lines(order_id, user_id, lines, reason, "user" if user_id else "admin")
 
     async def advance(self, order_id: str, status: str, tracking_number: str | None = None,
                       note: str | None = None) -> dict[str, Any]:
-        """Admin moves an order forward (confirmed, packed, shipped, delivered). Shipping captures the payment,
-        then takes the stock off the shelf."""
+        """Admin moves a whole order on (confirmed, packed, shipped, delivered): packing, shipping and delivering
+        move every fulfilment still open (or shipped, to deliver). Shipping captures the payment first."""
         async with self._one_at_a_time(order_id):
-            order = await self._owned(order_id, None)
-            order.ensure_can_move_to(status)
-            if status == "shipped" and not tracking_number:
-                order.move_to(status, now_iso(), tracking_number=None)  # raises tracking_number_required
-            payment_status = order.payment_status
-            if status == "shipped":  # the money first: an order whose capture is refused does not ship
-                payment_status = await self._capture(order)
-                await self._ship_stock(order)
-
-            def command(changes: Changes) -> dict[str, Any]:
-                at = now_iso()
-                order.move_to(status, at, note=note, tracking_number=tracking_number)
-                order.set_payment_status(payment_status, at)
-                return self._save_order(order, changes, f"order.{status}", tracking_number=order.tracking_number)
-
-            return await self.submit(command)
+            draft = await self._draft(order_id)
+            draft.ensure_can_move_to(status)
+            at = now_iso()
+            if status == "shipped":
+                if not tracking_number:
+                    draft.move_to(status, at, tracking_number=None)  # raises tracking_number_required
+                assert tracking_number is not None
+                open_ones = [f for f in draft.fulfilments if f.status in UNSHIPPED]
+                emitted = await self._ship(draft, open_ones, None, tracking_number)
+            elif status == "delivered":
+                emitted = self._deliver(draft, [f for f in draft.fulfilments if f.status == "shipped"], at)
+            else:
+                if status == "packed":
+                    for f in draft.fulfilments:
+                        if f.status == "open":
+                            f.move("packed", at)
+                draft.move_to(status, at, note=note)
+                emitted = [(f"order.{status}", {"tracking_number": draft.tracking_number})]
+            if note and draft.history:
+                draft.history[-1].setdefault("note", note)
+            return await self.submit(lambda changes: self._record(draft, changes, _order_event_first(emitted)))
 
     async def chargeback(self, order_id: str, reason: str) -> dict[str, Any]:
         """The card's issuer took the order's captured money back (an admin records what the issuer reported). The
@@ -94,27 +82,7 @@ class OrderCommands(ShopperBase):
                                               "amount": payment["charged_back"], "reason": reason,
                                               "status": payment["status"]}}
 
-    # -- the other shards and the gateway -------------------------------------------------------------------
-    async def _ship_stock(self, order: Order) -> None:
-        for reservation in order.reservations:
-            await self.router.owner("inventory", reservation["variant_ids"][0]).ship.remote(reservation["id"])
 
-    async def _give_money_back(self, order: Order) -> str:
-        """Void an authorization, refund a capture; the order's payment status for what the gateway then says
-        (a retry finds the payment voided or refunded already and says the same)."""
-        if order.payment_id is None:  # it cost nothing: nothing to give back
-            return order.payment_status
-        payment = await self.gateway.get(order.payment_id)
-        if payment["status"] == "authorized":
-            payment = await self.gateway.void(order.payment_id, f"{order.id}:void")
-        elif payment["status"] in ("captured", "partially_refunded"):
-            payment = await self.gateway.refund(order.payment_id, None, f"{order.id}:cancel-refund")
-        return GIVEN_BACK.get(payment["status"], order.payment_status)
-
-    async def _capture(self, order: Order) -> str:
-        """The order's payment status once captured ("paid"); a refused capture raises
-        PaymentDeclined("capture_failed") and changes nothing."""
-        if order.payment_id is None:
-            return order.payment_status
-        await self.gateway.capture(order.payment_id, None, f"{order.id}:capture")
-        return "paid"
+def _order_event_first(emitted: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """The order's own event (order.shipped, order.delivered) first, when there is one."""
+    return sorted(emitted, key=lambda item: not item[0].startswith("order."))

@@ -29,9 +29,19 @@ from actors import keys
 from actors.store import Event, dumps
 from domain.cards import CardFingerprint, validate_card
 from domain.clock import iso, now
-from domain.errors import NotFound, Unavailable
-from domain.ids import secret_id
-from domain.payments import CardInfo, CardToken, Payment, PaymentBook, Receipt, sandbox_outcome
+from domain.errors import Conflict, NotFound, Unavailable
+from domain.ids import new_id, secret_id
+from domain.payments import (
+    CardInfo,
+    CardToken,
+    Payment,
+    PaymentBook,
+    Receipt,
+    check_amount,
+    check_currency,
+    check_key,
+    sandbox_outcome,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -167,6 +177,24 @@ class SandboxGateway:
         if raw is None:
             raise NotFound("payment_not_found", "No such payment", {"payment_id": payment_id})
         return Payment.from_dict(json.loads(raw)).to_dict()
+
+    async def payout(self, recipient: str, amount: int, currency: str, idempotency_key: str) -> dict[str, Any]:
+        """Pay a seller: {"id", "recipient", "amount", "currency", "status": "paid", "at"}. The same key with the
+        same arguments answers the recorded payout and pays nothing more; with others, Conflict."""
+        await self._round_trip()
+        check_amount(amount)
+        check_currency(currency)
+        check_key(idempotency_key)
+        request = {"recipient": recipient, "amount": amount, "currency": currency}
+        result = {"id": new_id("pyt"), **request, "status": "paid", "at": iso(now())}
+        key = keys.gateway_payout(idempotency_key)
+        if not await self.redis.set(key, dumps({"request": request, "result": result}), nx=True,
+                                    ex=IDEMPOTENCY_DAYS * 86400):
+            recorded = json.loads(await self.redis.get(key) or "null")
+            if recorded is None or recorded["request"] != request:
+                raise Conflict("idempotency_conflict", "This idempotency key was already used for another payout")
+            result = recorded["result"]
+        return result
 
     # -- one call, once -------------------------------------------------------------------------------
     async def _once(self, operation: str, key: str, payment_id: str | None,

@@ -185,8 +185,7 @@ async def orders_page(ctx: Context, user_id: str | None, page: int, page_size: i
     pipe.zrevrange(index, start, start + page_size - 1)
     pipe.zcard(index)
     ids, total = await pipe.execute()
-    raws = await ctx.redis.mget([keys.order(i) for i in ids]) if ids else []
-    return [Order.from_dict(json.loads(raw)) for raw in raws if raw], int(total)
+    return await orders_by_id(ctx, ids), int(total)
 
 
 # what a shopper has received: the one place that says so, for reviews (verified purchase) and seller ratings
@@ -194,8 +193,10 @@ RECEIVED = frozenset({"delivered", "return_requested", "returned", "refunded"}) 
 
 
 def received_lines(order: Order) -> list[OrderLine]:
-    """The lines of an order that reached its shopper."""
-    return list(order.items) if order.status in RECEIVED else []
+    """The lines of an order that reached its shopper: those with delivered units (their seller's parcel was
+    delivered, docs/api-fulfilment.md), or every line of a delivered order placed before orders had fulfilments."""
+    legacy = not order.fulfilments and order.status in RECEIVED
+    return [line for line in order.items if line.delivered > 0 or legacy]
 
 
 async def delivered_purchase(ctx: Context, user_id: str, product_id: str) -> OrderLine | None:
@@ -237,6 +238,29 @@ async def seller(ctx: Context, seller_id: str) -> dict[str, Any] | None:
 
 async def sellers(ctx: Context) -> list[dict[str, Any]]:
     return [json.loads(raw) async for _, raw in ctx.redis.hscan_iter(keys.SELLERS, count=500)]
+
+
+# -- a seller's share of orders (docs/api-fulfilment.md) ----------------------------------------------------------
+async def seller_ledger(ctx: Context, seller_id: str) -> list[dict[str, Any]]:
+    """Every entry of the seller's ledger, oldest first."""
+    raws = await ctx.redis.hvals(keys.seller_ledger(seller_id))  # type: ignore[misc]
+    return sorted((json.loads(raw) for raw in raws), key=lambda e: (e["at"], e["id"]))
+
+
+async def seller_page(ctx: Context, index: str, page: int, page_size: int) -> tuple[list[str], int]:
+    """A page of ids from one of a seller's indexes (keys.seller_orders, keys.seller_returns), newest first."""
+    start = (page - 1) * page_size
+    pipe = ctx.redis.pipeline(transaction=False)
+    pipe.zrevrange(index, start, start + page_size - 1)
+    pipe.zcard(index)
+    ids, total = await pipe.execute()
+    return list(ids), int(total)
+
+
+async def orders_by_id(ctx: Context, order_ids: Iterable[str]) -> list[Order]:
+    ids = list(order_ids)
+    raws = await ctx.redis.mget([keys.order(i) for i in ids]) if ids else []
+    return [Order.from_dict(json.loads(raw)) for raw in raws if raw]
 
 
 # -- what a checkout reads of its shopper ---------------------------------------------------------------------

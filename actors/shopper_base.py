@@ -21,7 +21,7 @@ from actors.store import Changes, dumps
 from config import Settings
 from domain.carts import Cart
 from domain.checkout import Saga
-from domain.errors import DomainError
+from domain.errors import DomainError, NotFound
 from domain.fraud import FraudRules
 from domain.inventory import Reservation
 from domain.orders import Order
@@ -101,6 +101,13 @@ class ShopperBase(ShardActor):
                 order = self.orders.setdefault(order_id, Order.from_dict(json.loads(raw)))
         return order
 
+    async def _owned(self, order_id: str, user_id: str | None) -> Order:
+        """The order, if `user_id` (None for an admin) may see it; another user's order is simply not found."""
+        order = await self._order(order_id)
+        if order is None or (user_id is not None and order.user_id != user_id):
+            raise NotFound("order_not_found", "No such order", {"order_id": order_id})
+        return order
+
     # -- persistence -------------------------------------------------------------------------------------------
     def _save_cart(self, cart: Cart, changes: Changes, event: str, **data: Any) -> Cart:
         changes.hset(keys.carts(self.shard), cart.user_id, dumps(cart.to_dict()))
@@ -113,9 +120,14 @@ class ShopperBase(ShardActor):
         changes.set(keys.order(order.id), dumps(stored))
         if order.status != "pending" and order.history and order.history[0]["status"] == "pending":
             changes.zrem(keys.HELD_ORDERS, order.id)  # reviewed: confirmed or cancelled
+        self._emit_order(changes, order, event, **data)
+        return Order.public(stored)
+
+    @staticmethod
+    def _emit_order(changes: Changes, order: Order, event: str, **data: Any) -> None:
+        """An order event: every one carries the order's id, its shopper, its status and payment status."""
         changes.emit(event, order_id=order.id, user_id=order.user_id, status=order.status,
                      payment_status=order.payment_status, **data)
-        return Order.public(stored)
 
     async def fraud_model_version(self) -> str | None:
         """The fraud model version this shard scores with (None: the rules alone)."""

@@ -10,6 +10,8 @@ Its commands live in one module per domain, each a part of this class:
     actors/checkout.py     the checkout saga and its recovery timer
     actors/orders.py       cancelling, and the admin's fulfilment steps
     actors/shopper_privacy.py  an erased shopper's orders pseudonymised, the cart dropped
+    actors/fulfilment.py   one seller's fulfilment shipped or delivered, lines cancelled
+    actors/returns.py      returns requested, decided, received and refunded
     actors/shopper_base.py the state they share, persistence, ids, and the calls to the inventory shards
 State loads lazily (carts and orders on first use); unfinished sagas load at start so recovery sees them.
 """
@@ -19,8 +21,9 @@ from __future__ import annotations
 from actors.carts import CartCommands
 from actors.checkout import CheckoutSaga
 from actors.orders import OrderCommands
+from actors.returns import ReturnCommands
 from actors.shopper_privacy import ShopperPrivacy
 
 
-class ShopperShard(CartCommands, CheckoutSaga, OrderCommands, ShopperPrivacy):
+class ShopperShard(CartCommands, CheckoutSaga, OrderCommands, ReturnCommands, ShopperPrivacy):
     tick_seconds = 1.0  # the checkout recovery timer

@@ -20,8 +20,8 @@ from ulid import ULID
 
 from actors import keys
 from actors.admin_log import record, recorded
+from actors.payouts import PayoutCommands
 from actors.routing import Router, local_id, shard_of
-from actors.shard import ShardActor
 from actors.store import Changes
 from config import Settings
 from domain.admin_log import AdminAction
@@ -43,7 +43,7 @@ return 1
 """
 
 
-class UserShard(ShardActor):
+class UserShard(PayoutCommands):
     kind = "users"
 
     def __init__(self, settings: Settings, shard: int = 0) -> None:

@@ -56,7 +56,8 @@ class JobScheduleSetting(BaseModel):
 
 
 # every pipeline's period, seconds: python -m pipelines.<name>
-DEFAULT_SCHEDULES = {"analytics": 3600, "fraud": 86400, "recommendations": 21600, "replenishment": 86400}
+DEFAULT_SCHEDULES = {"analytics": 3600, "fraud": 86400, "recommendations": 21600, "replenishment": 86400,
+                     "payouts": 86400}  # payouts: sellers paid their balances (pipelines/payouts.py)
 
 
 class Settings(BaseSettings):
@@ -150,6 +151,15 @@ class Settings(BaseSettings):
     payment_token_ttl_seconds: int = Field(default=3600, ge=60, le=31 * 86400)
     payment_tokens_per_minute: int = Field(default=20, ge=1)  # per shopper
     payment_tokens_per_minute_per_ip: int = Field(default=60, ge=1)  # per client address, all its shoppers
+
+    # orders across sellers (docs/api-fulfilment.md): days from shipping to delivery by ship country (ISO 3166-1
+    # alpha-2), the default for any other; days after delivery a line may be returned; the shop's commission on a
+    # seller's sale per category id, in basis points, and the rate of every other category
+    delivery_lead_days: dict[str, int] = Field(default_factory=lambda: {"US": 3, "CA": 5, "GB": 5, "DE": 5})
+    delivery_lead_days_default: int = Field(default=7, ge=0, le=365)
+    return_window_days: int = Field(default=30, ge=0, le=365)
+    commission_bps_by_category: dict[str, int] = Field(default_factory=dict)
+    commission_bps_default: int = Field(default=1000, ge=0, le=10000)
 
     seed_products: int = Field(default=2000, ge=0)
     seed_random_seed: int = 7

@@ -2,9 +2,9 @@
 
     stock        per variant: on_hand = available + reserved + committed with none negative; reserved is what the
                  held reservations hold and committed what the committed ones hold
-    sold         per variant: committed units = units of the open orders (pending, confirmed, packed); every
-                 committed reservation belongs to an open order, every open order's reservations are committed,
-                 a shipped order's are shipped and a cancelled order's released
+    sold         per order and reservation: what the reservation shipped and still holds committed is what the
+                 order's lines say they shipped and still await (a cancelled order's reservations released or gone);
+                 per variant: committed units = units the orders still await; no committed units without an order
     payments     every order that costs something has its payment, for its total, in the state its status needs
                  (authorized or captured while open, captured (or refunded, charged back) once shipped, voided or
                  refunded once cancelled);
@@ -13,6 +13,8 @@
     sagas        none unfinished for longer than the recovery period
     coupons      every use of a limited coupon belongs to an order (else its checkout should have released it)
     purchases    per variant at most one open purchase order, and it is the one its stock watch names
+    orders       lines, fulfilments and money of orders across sellers (domain/audit_orders.py)
+    ledger       every seller's ledger agrees with the orders and with itself (domain/audit_orders.py)
 
 Work in flight is not a violation: whatever belongs to a checkout saga younger than the recovery period (its
 reservations, its authorization) is skipped, as are reservations and payments changed within that period, so the
@@ -25,24 +27,26 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.audit_orders import (
+    counts,
+    fulfilment_problems,
+    ledger_problems,
+    line_problems,
+    money_problems,
+    reservation_counts,
+)
+
 OPEN = frozenset({"pending", "confirmed", "packed"})
-SHIPPED = frozenset({"shipped", "delivered", "return_requested", "returned", "refunded"})
+SHIPPED = frozenset({"partially_shipped", "shipped", "delivered", "return_requested", "returned", "refunded"})
 PAYMENT_FOR_STATUS: dict[str, frozenset[str]] = {
     **{status: frozenset({"authorized", "captured"}) for status in OPEN},
     # after shipping the card's issuer may take the captured money back: a chargeback, not an inconsistency
     **{status: frozenset({"captured", "partially_refunded", "refunded", "charged_back"}) for status in SHIPPED},
     "cancelled": frozenset({"voided", "refunded"}),
 }
-RESERVATION_FOR_STATUS: dict[str, frozenset[str]] = {
-    **{status: frozenset({"committed"}) for status in OPEN},
-    **{status: frozenset({"shipped"}) for status in SHIPPED},
-    "cancelled": frozenset({"released"}),
-}
-
-
 @dataclass(frozen=True)
 class Violation:
-    check: str  # stock, sold, payments, reservations, sagas, coupons, purchases
+    check: str  # stock, sold, payments, reservations, sagas, coupons, purchases, orders, ledger
     subject: str  # the variant, order, payment, reservation or saga concerned
     problem: str
     units: int = 0  # units of stock it takes out of sale (committed with no order, held past the TTL)
@@ -64,13 +68,14 @@ class Snapshot:
     coupon_uses: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # code -> saga_id -> use
     watches: dict[str, dict[str, Any]] = field(default_factory=dict)  # variant_id -> stock watch
     purchase_orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # purchase_order_id -> order
+    seller_ledgers: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # seller -> entry id -> entry
     sweep_seconds: float = 1.0  # how often inventory shards release expired reservations
     recovery_seconds: float = 60.0  # how long a checkout may be in flight before recovery must have ended it
 
 
 def audit(store: Snapshot) -> list[Violation]:
     return [*_stock(store), *_sold(store), *_payments(store), *_held(store), *_sagas(store), *_coupons(store),
-            *_purchases(store)]
+            *_purchases(store), *_orders(store), *_ledgers(store)]
 
 
 def _in_flight(store: Snapshot) -> tuple[set[str], set[str]]:
@@ -90,7 +95,7 @@ def _stock(store: Snapshot) -> list[Violation]:
         if reservation["status"] == "held":
             held.update(reservation["lines"])
         elif reservation["status"] == "committed":
-            committed.update(reservation["lines"])
+            committed.update(reservation_counts(reservation)[2])
     found = []
     for variant_id, level in store.levels.items():
         on_hand, reserved, sold = level["on_hand"], level["reserved"], level["committed"]
@@ -110,30 +115,44 @@ def _sold(store: Snapshot) -> list[Violation]:
     young, _ = _in_flight(store)
     found = []
     owner = {r["id"]: order_id for order_id, order in store.orders.items() for r in order.get("reservations", [])}
-    ordered: Counter[str] = Counter()
+    awaited: Counter[str] = Counter()
     committed: Counter[str] = Counter()
     for order_id, order in store.orders.items():
-        expected = RESERVATION_FOR_STATUS.get(order["status"], frozenset())
-        if order["status"] in OPEN:
-            ordered.update({item["variant_id"]: item["quantity"] for item in order["items"]})
+        lines = {line["variant_id"]: line for line in order["items"]}
         for ref in order.get("reservations", []):
             reservation = store.reservations.get(ref["id"])
-            status = reservation["status"] if reservation else "missing"
-            if status not in expected and not (status == "missing" and order["status"] == "cancelled"):
+            shipped, _, still = reservation_counts(reservation)
+            expected_shipped: Counter[str] = Counter()
+            expected_still: Counter[str] = Counter()
+            for variant_id in ref["variant_ids"]:
+                line_shipped, cancelled = counts(order, lines[variant_id])
+                expected_shipped[variant_id] = line_shipped
+                expected_still[variant_id] = lines[variant_id]["quantity"] - line_shipped - cancelled
+            awaited.update(expected_still)
+            if reservation is None:
+                sound = order["status"] == "cancelled"
+            else:
+                sound = (+shipped, +still) == (+expected_shipped, +expected_still)
+            if not sound:
+                status = reservation["status"] if reservation else "missing"
                 found.append(Violation("sold", order_id, f"a {order['status']} order's reservation {ref['id']} is "
-                                                         f"{status}"))
+                                                         f"{status} (shipped {dict(+shipped)}, committed "
+                                                         f"{dict(+still)}); its lines shipped "
+                                                         f"{dict(+expected_shipped)} and await "
+                                                         f"{dict(+expected_still)}"))
     for reservation_id, reservation in store.reservations.items():
         if reservation["status"] != "committed":
             continue
+        still = reservation_counts(reservation)[2]
         if reservation_id in owner:
-            committed.update(reservation["lines"])
+            committed.update(still)
         elif _saga_of(reservation_id) not in young and reservation["updated_at"] < store.now - store.recovery_seconds:
-            found.append(Violation("sold", reservation_id, f"units committed with no order: {reservation['lines']}",
-                                   sum(reservation["lines"].values())))
-    for variant_id in sorted(set(ordered) | set(committed)):
-        if ordered[variant_id] != committed[variant_id]:
-            found.append(Violation("sold", variant_id, f"open orders hold {ordered[variant_id]} units but their "
-                                                       f"committed reservations {committed[variant_id]}"))
+            found.append(Violation("sold", reservation_id, f"units committed with no order: {dict(+still)}",
+                                   sum(still.values())))
+    for variant_id in sorted(set(+awaited) | set(+committed)):
+        if awaited[variant_id] != committed[variant_id]:
+            found.append(Violation("sold", variant_id, f"orders await {awaited[variant_id]} units but their "
+                                                       f"committed reservations hold {committed[variant_id]}"))
     return found
 
 
@@ -158,6 +177,7 @@ def _payments(store: Snapshot) -> list[Violation]:
         if payment["status"] not in PAYMENT_FOR_STATUS.get(order["status"], frozenset()):
             found.append(Violation("payments", order_id, f"a {order['status']} order's payment is "
                                                          f"{payment['status']}"))
+        found.extend(Violation("payments", order_id, problem) for problem in money_problems(order, payment))
         others = [p["id"] for p in by_reference.get(order_id, []) if p["id"] != payment["id"]
                   and p["status"] not in ("declined", "voided")]
         if others:
@@ -212,6 +232,16 @@ def _purchases(store: Snapshot) -> list[Violation]:
             found.append(Violation("purchases", variant_id, f"the stock watch names {named}, the open orders are "
                                                             f"{ids}"))
     return found
+
+
+def _orders(store: Snapshot) -> list[Violation]:
+    return [Violation("orders", order_id, problem) for order_id, order in store.orders.items()
+            for problem in (*line_problems(order), *fulfilment_problems(order))]
+
+
+def _ledgers(store: Snapshot) -> list[Violation]:
+    return [Violation("ledger", seller, problem) for seller, problem in ledger_problems(
+        store.orders, store.seller_ledgers, lambda at: at is not None and _recent(store, at))]
 
 
 def _recent(store: Snapshot, iso_time: str) -> bool:

@@ -25,6 +25,7 @@ KINDS = {
     "tok": "payment token",
     "pay": "payment",
     "ref": "refund",
+    "pyt": "payout to a seller (the gateway's id)",
     "evt": "event",
     "ses": "session (a refresh-token family)",
     "run": "run of a scheduled job (actors/scheduler.py)",

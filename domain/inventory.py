@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from domain.errors import Conflict, Invalid, NotFound
+from domain.settlement import Settlement
 from domain.stock_watch import PurchaseOrder, StockWatch
 
-ReservationStatus = Literal["held", "committed", "released", "expired", "shipped"]
-FINISHED: frozenset[str] = frozenset({"released", "expired", "shipped"})
+ReservationStatus = Literal["held", "committed", "released", "expired", "shipped", "restocked"]
+# "restocked": not a reservation but the receipt of returned units (`restock`), kept like one for idempotent retries
+FINISHED: frozenset[str] = frozenset({"released", "expired", "shipped", "restocked"})
 
 
 @dataclass(slots=True)
@@ -29,15 +31,19 @@ class StockLevel:
     committed: int = 0
     low_stock_threshold: int = 5
     reorder_point: int = 10
+    damaged: int = 0  # returned units in the damaged bin: not on hand, never for sale
 
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved - self.committed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"variant_id": self.variant_id, "on_hand": self.on_hand, "reserved": self.reserved,
+        data = {"variant_id": self.variant_id, "on_hand": self.on_hand, "reserved": self.reserved,
                 "committed": self.committed, "low_stock_threshold": self.low_stock_threshold,
                 "reorder_point": self.reorder_point}
+        if self.damaged:
+            data["damaged"] = self.damaged
+        return data
 
     def view(self) -> dict[str, Any]:
         return {**self.to_dict(), "available": self.available}
@@ -54,11 +60,26 @@ class Reservation:
     expires_at: float
     status: ReservationStatus = "held"
     updated_at: float = 0.0
+    # a committed reservation settled part by part (one seller's fulfilment ships, a line is cancelled): the units
+    # of each variant shipped and released so far; None until the first part (the whole-reservation path never
+    # sets them)
+    shipped: dict[str, int] | None = None
+    released: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # by hand, not asdict(): this runs twice per reservation on the hot path and asdict deep-copies
-        return {"id": self.id, "lines": dict(self.lines), "expires_at": self.expires_at, "status": self.status,
+        data = {"id": self.id, "lines": dict(self.lines), "expires_at": self.expires_at, "status": self.status,
                 "updated_at": self.updated_at}
+        if self.shipped is not None or self.released is not None:
+            data["shipped"], data["released"] = dict(self.shipped or {}), dict(self.released or {})
+        return data
+
+    def outstanding(self) -> dict[str, int]:
+        """Units still committed, per variant (none unless the reservation is committed)."""
+        if self.status != "committed":
+            return {}
+        shipped, released = self.shipped or {}, self.released or {}
+        return {v: q - shipped.get(v, 0) - released.get(v, 0) for v, q in self.lines.items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reservation:
@@ -66,7 +87,7 @@ class Reservation:
 
 
 @dataclass
-class StockLedger:
+class StockLedger(Settlement):  # settle and restock: domain/settlement.py
     levels: dict[str, StockLevel] = field(default_factory=dict)
     reservations: dict[str, Reservation] = field(default_factory=dict)
     dirty_levels: set[str] = field(default_factory=set)
@@ -248,8 +269,11 @@ class StockLedger:
             raise Conflict("already_shipped", "Shipped stock cannot be released")
         if reservation is None or reservation.status in FINISHED:
             return reservation
+        if any((reservation.shipped or {}).values()):
+            raise Conflict("already_shipped", "Part of this reservation has shipped: settle the rest instead")
         field_name = "reserved" if reservation.status == "held" else "committed"
-        for variant_id, quantity in reservation.lines.items():
+        units = reservation.outstanding() if reservation.status == "committed" else reservation.lines
+        for variant_id, quantity in units.items():
             level = self.levels[variant_id]
             setattr(level, field_name, getattr(level, field_name) - quantity)
             self._touch(variant_id)
@@ -268,7 +292,7 @@ class StockLedger:
             return reservation
         if reservation.status != "committed":
             raise Conflict("not_committed", "Only committed stock can ship", {"status": reservation.status})
-        for variant_id, quantity in reservation.lines.items():
+        for variant_id, quantity in reservation.outstanding().items():
             level = self.levels[variant_id]
             level.committed -= quantity
             level.on_hand -= quantity
@@ -334,9 +358,10 @@ class StockLedger:
         held: Counter[str] = Counter()
         committed: Counter[str] = Counter()
         for r in self.reservations.values():
-            target = held if r.status == "held" else committed if r.status == "committed" else None
-            if target is not None:
-                target.update(r.lines)
+            if r.status == "held":
+                held.update(r.lines)
+            elif r.status == "committed":
+                committed.update(r.outstanding())
         for v, level in self.levels.items():
             if min(level.on_hand, level.reserved, level.committed, level.available) < 0:
                 problems.append(f"{v}: negative stock {level.view()}")

@@ -67,6 +67,10 @@ class PaymentGateway(Protocol):
 
     async def get(self, payment_id: str) -> dict[str, Any]: ...
 
+    async def payout(self, recipient: str, amount: int, currency: str, idempotency_key: str) -> dict[str, Any]:
+        """Money to a seller (`recipient`): the same key with the same arguments pays once."""
+        ...
+
 
 @dataclass(frozen=True)
 class CardToken:

@@ -60,6 +60,9 @@ FIELD_TYPES: dict[str, pa.DataType] = {
     "review_id": STRING, "rating": FLOAT, "review_count": INT, "reasons": NAMES, "report_count": INT,
     "helpful_count": INT, "audit_id": STRING, "admin_id": STRING, "action": STRING, "target_type": STRING,
     "target_id": STRING,
+    # orders across sellers: fulfilments, cancelled lines, returns, payouts
+    "fulfilment_id": STRING, "return_id": STRING, "payout_id": STRING, "receipt_id": STRING, "carrier": STRING,
+    "estimated_delivery": STRING, "by": STRING, "condition": STRING, "shipped": LINES, "released": LINES,
 }
 
 _INVENTORY = ("shard",)
@@ -84,6 +87,8 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "purchase_order.created": (*_INVENTORY, "purchase_order_id", "variant_id", "seller_id", "quantity", "supplier"),
     "purchase_order.received": (*_INVENTORY, "purchase_order_id", "variant_id", "seller_id", "quantity"),
     "purchase_order.cancelled": (*_INVENTORY, "purchase_order_id", "variant_id", "seller_id"),
+    "inventory.settled": (*_INVENTORY, "reservation_id", "shipped", "released", "status"),
+    "inventory.restocked": (*_INVENTORY, "receipt_id", "lines", "condition"),
     "category.created": ("category_id", "name", "slug", "parent_id"),
     "product.created": ("product_id", "seller_id", "category_id", "brand", "status", "variant_ids"),
     "product.updated": ("product_id", "seller_id", "fields", "added_variant_ids"),
@@ -122,6 +127,15 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "order.shipped": _MOVED_ON,
     "order.delivered": _MOVED_ON,
     "order.charged_back": (*_ORDER, "payment_id", "amount", "reason"),
+    "order.lines_cancelled": (*_ORDER, "lines", "by", "reason", "refund_amount"),
+    "fulfilment.shipped": (*_ORDER, "fulfilment_id", "seller_id", "carrier", "tracking_number", "estimated_delivery"),
+    "fulfilment.delivered": (*_ORDER, "fulfilment_id", "seller_id"),
+    "return.requested": (*_ORDER, "return_id", "seller_id", "lines", "reason"),
+    "return.approved": (*_ORDER, "return_id", "seller_id"),
+    "return.rejected": (*_ORDER, "return_id", "seller_id", "reason"),
+    "return.received": (*_ORDER, "return_id", "seller_id", "condition"),
+    "return.refunded": (*_ORDER, "return_id", "seller_id", "amount", "currency"),
+    "seller.payout_paid": ("seller_id", "payout_id", "amount", "currency"),
     "payment.authorized": (*_PAYMENT, "brand", "last4"),
     "payment.declined": (*_PAYMENT, "decline_code"),
     "payment.captured": _PAYMENT,

@@ -3,9 +3,9 @@
     python -m pipelines.audit [--recovery-seconds 60] [--json]
 
 Reads the whole store (stock and reservations of every inventory shard, every order, every payment, every
-unfinished checkout saga) with a progress bar, prints each violation, and exits 1 when there is any (0 when the
-store is sound, 2 when it cannot be read). The Redis is REDIS_URL / BAZAAR_REDIS_URL, else the one `make run`
-starts (127.0.0.1:BAZAAR_REDIS_PORT). It writes nothing.
+unfinished checkout saga, every seller's ledger) with a progress bar, prints each violation, and exits 1 when
+there is any (0 when the store is sound, 2 when it cannot be read). The Redis is REDIS_URL / BAZAAR_REDIS_URL,
+else the one `make run` starts (127.0.0.1:BAZAAR_REDIS_PORT). It writes nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ def read_store(client: redis.Redis, settings: Settings, recovery_seconds: float)
                     store.orders[order["id"]] = order
             bar.update(len(chunk))
         store.payments.update(_hash(client, keys.PAYMENTS, bar))
+        prefix = keys.SELLER_LEDGERS.rstrip("*")
+        for key in client.scan_iter(match=keys.SELLER_LEDGERS, count=BATCH):
+            store.seller_ledgers[key[len(prefix):]] = _hash(client, key, bar)
         prefix, suffix = keys.coupon_uses("*").split("*")
         for key in client.scan_iter(match=keys.coupon_uses("*"), count=BATCH):
             store.coupon_uses[key[len(prefix):-len(suffix)]] = _hash(client, key, bar)

@@ -23,6 +23,7 @@ from serve.routes import (
     cart,
     catalog,
     checkout,
+    fulfilment,
     health,
     inventory,
     jobs,
@@ -33,6 +34,7 @@ from serve.routes import (
     recommendations,
     reviews,
     search,
+    seller_orders,
     seller_ratings,
     seller_stock,
     sellers,
@@ -45,7 +47,8 @@ from serve.routes import (
 # the shop's busiest paths come first (matching took an eighth of a replica's CPU with checkout near the end).
 # `stock` before `inventory`: its /v1/inventory/purchase-orders is not a variant id
 ROUTERS = [health, cart, checkout, search, catalog, recommendations, orders, payments, stock, inventory, auth,
-           passwords, users, sellers, seller_stock, analytics, jobs, reviews, seller_ratings, privacy, audit_log]
+           passwords, users, sellers, seller_stock, analytics, jobs, fulfilment, seller_orders, reviews,
+           seller_ratings, privacy, audit_log]
 
 
 def docs_enabled(settings: Settings) -> bool:

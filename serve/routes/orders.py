@@ -20,6 +20,7 @@ from serve.admin_log import record_admin_action
 from serve.context import Context
 from serve.deps import AdminUser, Ctx, CurrentUser
 from serve.errors import documented
+from serve.routes.fulfilment import LineIn, lines_of
 from serve.schemas import Body, PathId
 
 router = APIRouter(tags=["orders"])
@@ -28,7 +29,10 @@ PageSize = Annotated[int, Query(ge=1, le=100)]
 
 
 class CancelBody(Body):
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=500)
+    lines: list[LineIn] | None = Field(default=None, min_length=1, max_length=100, description=(
+        "only these units (not shipped yet); without it, the whole order (409 `already_shipped` once any of it "
+        "shipped)"))
 
 
 class ChargebackIn(Body):
@@ -65,9 +69,12 @@ async def get_order(order_id: PathId, ctx: Ctx, user: CurrentUser) -> dict[str, 
 async def cancel_order(order_id: PathId, ctx: Ctx, user: CurrentUser, body: CancelBody | None = None
                        ) -> dict[str, Any]:
     owner = None if user.is_admin else user.user_id
-    order = await ctx.router.owner("shoppers", order_id).cancel.remote(order_id, owner, body.reason if body else None)
+    lines = lines_of(body.lines) if body and body.lines else None
+    order = await ctx.router.owner("shoppers", order_id).cancel.remote(
+        order_id, owner, body.reason if body else None, lines)
     if user.is_admin and order["user_id"] != user.user_id:
-        await record_admin_action(ctx, user, "order.cancel", "order", order_id, reason=body.reason if body else None)
+        await record_admin_action(ctx, user, "order.cancel", "order", order_id, reason=body.reason if body else None,
+                                  lines=lines)
     return {"order": view_for(order, admin=user.is_admin)}
 
 

@@ -12,8 +12,12 @@ from tests.shop import Account, Shop
 ORDER_KEYS = {"id", "order_number", "user_id", "items", "subtotal", "tax", "shipping", "discount", "total",
               "currency", "status", "payment_status", "shipping_address", "payment_method", "tracking_number",
               "estimated_delivery", "history", "created_at", "updated_at",
-              "coupon_code"}  # added to the contract's list: the shopper's own coupon
-LINE_KEYS = {"product_id", "variant_id", "quantity", "price", "total_price", "name", "sku"}  # + name/SKU as bought
+              "coupon_code",  # added to the contract's list: the shopper's own coupon
+              "fulfilments", "returns"}  # orders across sellers: the parcels and the returns (docs/api-fulfilment.md)
+LINE_KEYS = {"product_id", "variant_id", "quantity", "price", "total_price", "name", "sku",  # + name/SKU as bought
+             "worth", "cancelled", "shipped", "delivered", "returned"}  # what the line cost and what became of it
+FULFILMENT_KEYS = {"id", "variant_ids", "status", "carrier", "tracking_number", "estimated_delivery", "shipped_at",
+                   "delivered_at", "history", "lines"}  # never the seller's bookkeeping (its sale, its commission)
 NOTE = "fraud review: card country differs from shipping, ok"
 
 
@@ -21,6 +25,7 @@ def assert_customer_view(order: dict[str, Any]) -> None:
     assert set(order) == ORDER_KEYS, set(order) ^ ORDER_KEYS
     assert all(set(line) == LINE_KEYS for line in order["items"]), order["items"]
     assert set(order["payment_method"]) == {"brand", "last4"}
+    assert order["fulfilments"] and all(set(f) == FULFILMENT_KEYS for f in order["fulfilments"])
     assert all(set(entry) == {"status", "at"} for entry in order["history"]), order["history"]
 
 

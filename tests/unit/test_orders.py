@@ -78,7 +78,10 @@ def test_a_customer_sees_the_contracts_fields_only_and_an_admin_everything() -> 
     full = order.view()
     seen = customer_view(full)
     assert "payment_id" not in seen and "reservations" not in seen and seen["coupon_code"] == "FLAT5"
-    assert set(seen["items"][0]) == {"product_id", "variant_id", "name", "sku", "quantity", "price", "total_price"}
+    assert set(seen["items"][0]) == {"product_id", "variant_id", "name", "sku", "quantity", "price", "total_price",
+                                     "worth", "cancelled", "shipped", "delivered", "returned"}  # not `settled`
+    assert set(seen["fulfilments"][0]) == {"id", "variant_ids", "status", "carrier", "tracking_number",
+                                           "estimated_delivery", "shipped_at", "delivered_at", "history", "lines"}
     assert seen["history"] == [{"status": "confirmed", "at": order.created_at}, {"status": "packed", "at": "t1"}]
     assert view_for(full, admin=True)["payment_id"] == "pay_1" and full["history"][-1]["note"]
     assert view_for(full, admin=False) == seen

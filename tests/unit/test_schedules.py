@@ -120,7 +120,7 @@ def test_the_settings_schedule_the_exporter_and_every_pipeline() -> None:
     assert job_schedules(settings) == [EXPORTER, JobSchedule("analytics", "pipelines.analytics", 60,
                                                              ("--reader", "duckdb"))]
     assert [job.name for job in job_schedules(Settings(exporter="off"))] == [
-        "analytics", "fraud", "recommendations", "replenishment"]
+        "analytics", "fraud", "payouts", "recommendations", "replenishment"]
 
 
 @pytest.mark.parametrize("schedules", [{"Bad-Name": {"every_seconds": 1}}, {"exporter": {"every_seconds": 1}},

@@ -24,6 +24,7 @@ SHARD_COUNTS: dict[str, str | None] = {
     "coupons": "coupon_shards",
     "catalog": None,
     "search_indexer": None,
+    "notifier": None,
 }
 
 # which key routes each kind: inventory by variant id; shoppers by user id, or by order id (an order id is

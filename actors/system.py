@@ -21,6 +21,7 @@ ACTOR_CLASSES: dict[str, str] = {
     "coupons": "actors.coupons:CouponShard",
     "catalog": "actors.catalog:CatalogActor",
     "search_indexer": "actors.search_indexer:SearchIndexer",
+    "notifier": "actors.notifier:Notifier",
 }
 
 

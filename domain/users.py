@@ -81,9 +81,19 @@ def _unknown(given: dict[str, Any], allowed: frozenset[str], code: str) -> None:
 # -- value objects ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Notifications:
+    """Channels on or off (`in_app`: the inbox and its live stream), and kinds (domain/notices.py KINDS) muted on
+    every channel. A password reset is mailed whatever these say."""
+
     email: bool = True
     sms: bool = False
     push: bool = True
+    in_app: bool = True
+    muted: tuple[str, ...] = ()
+
+    def wants(self, kind: str, channel: str) -> bool:
+        if kind == "password_reset":
+            return channel == "email"
+        return kind not in self.muted and bool(getattr(self, channel, False))
 
 
 @dataclass(frozen=True)
@@ -105,14 +115,28 @@ class Preferences:
         channels = patch.get("notifications") or {}
         if not isinstance(channels, dict):
             raise Invalid("invalid_preferences", "notifications is an object", {"field": "notifications"})
-        _unknown(channels, frozenset({"email", "sms", "push"}), "invalid_preferences")
-        if not all(isinstance(v, bool) for v in channels.values()):
+        _unknown(channels, frozenset({"email", "sms", "push", "in_app", "muted"}), "invalid_preferences")
+        channels = dict(channels)
+        if "muted" in channels:
+            channels["muted"] = _muted(channels["muted"])
+        if not all(isinstance(v, bool) for k, v in channels.items() if k != "muted"):
             raise Invalid("invalid_preferences", "notification channels are true or false", {"field": "notifications"})
         return Preferences(language, currency, replace(self.notifications, **channels))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preferences:
-        return cls(data["language"], data["currency"], Notifications(**data["notifications"]))
+        channels = dict(data["notifications"])
+        channels["muted"] = tuple(channels.get("muted") or ())
+        return cls(data["language"], data["currency"], Notifications(**channels))
+
+
+def _muted(value: Any) -> tuple[str, ...]:
+    from domain.notices import KINDS
+
+    if not isinstance(value, list) or not all(isinstance(k, str) and k in KINDS for k in value):
+        raise Invalid("invalid_preferences", f"muted is a list of notification kinds: {', '.join(KINDS)}",
+                      {"field": "notifications.muted"})
+    return tuple(dict.fromkeys(value))
 
 
 @dataclass(frozen=True)

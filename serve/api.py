@@ -25,6 +25,7 @@ from serve.routes import (
     health,
     inventory,
     jobs,
+    notifications,
     orders,
     passwords,
     payments,
@@ -33,12 +34,14 @@ from serve.routes import (
     sellers,
     simulation,
     users,
+    webhooks,
+    wishlist,
 )
 
 # Routes are matched in this order, by FastAPI and again by Serve (to name the route in its metrics), one by one:
 # the shop's busiest paths come first (matching took an eighth of a replica's CPU with checkout near the end).
 ROUTERS = [health, cart, checkout, search, catalog, recommendations, orders, payments, inventory, auth, passwords,
-           users, sellers, analytics, jobs]
+           users, sellers, analytics, jobs, notifications, wishlist, webhooks]
 
 
 def docs_enabled(settings: Settings) -> bool:

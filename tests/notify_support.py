@@ -106,7 +106,7 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
                 status = receiver.receive(body, self.headers.get(SIGNATURE_HEADER, ""))
                 self.send_response(status)

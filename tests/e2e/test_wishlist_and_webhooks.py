@@ -42,8 +42,8 @@ def test_a_wishlisted_product_tells_of_its_price_drop_and_its_return_to_stock(sh
     assert shop.http.get("/v1/me/wishlist", headers=fan.headers).json()["items"][0]["product_id"] == product["id"]
     assert shop.http.get("/v1/me/wishlist", headers=other.headers).json()["items"] == []
 
-    patched = shop.http.patch(f"/v1/products/{product['id']}", json={"variants": [{"id": variant_id, "sale_price": 3900}]},
-                              headers=shop.admin.headers)
+    reprice = {"variants": [{"id": variant_id, "sale_price": 3900}]}
+    patched = shop.http.patch(f"/v1/products/{product['id']}", json=reprice, headers=shop.admin.headers)
     assert patched.status_code == 200, patched.text
     drop = inbox_with(shop, fan, ["price_drop"])["items"][0]
     assert drop["data"]["price"] == 3900 and drop["data"]["old_price"] == 5000

@@ -56,6 +56,8 @@ FIELD_TYPES: dict[str, pa.DataType] = {
     # fraud signals of an order (the card's fingerprint and issuing country, never its number)
     "client_ip": STRING, "card_fingerprint": STRING, "card_country": STRING, "ship_country": STRING,
     "account_created_at": STRING, "fraud_score": FLOAT,
+    # webhooks
+    "webhook_id": STRING, "url": STRING, "event_types": NAMES,
 }
 
 _INVENTORY = ("shard",)
@@ -96,6 +98,10 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "address.deleted": ("user_id", "address_id"),
     "seller.applied": ("user_id", "seller_id"),
     "seller.approved": ("user_id", "seller_id"),
+    "wishlist.item_added": ("user_id", "product_id", "variant_id"),
+    "wishlist.item_removed": ("user_id", "product_id"),
+    "webhook.registered": ("webhook_id", "user_id", "seller_id", "url", "event_types"),
+    "webhook.deleted": ("webhook_id", "user_id"),
     "checkout.started": ("saga_id", "user_id", "order_id", "total", "held_for_review"),
     "checkout.completed": ("saga_id", "user_id", "order_id"),
     "checkout.failed": ("saga_id", "user_id", "order_id", "reason", "fraud_reasons"),

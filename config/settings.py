@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     haproxy: bool = True
     api_access_log: bool = False  # Serve's per-request access log (a log line per request costs CPU at load)
     api_replicas: int = Field(default=2, ge=1, le=64)
+    # requests a replica takes at once; an open notification stream (SSE) is one for as long as it is open, so this
+    # times api_replicas bounds the open streams (it was 256 before streams: checkouts never came near it)
+    api_max_ongoing_requests: int = Field(default=2048, ge=1, le=100_000)
 
     inventory_shards: int = Field(default=4, ge=1, le=1024)
     shopper_shards: int = Field(default=2, ge=1, le=1024)  # carts, checkouts and orders, by shopper

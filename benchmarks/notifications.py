@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{args.rate:g}/s ==", flush=True)
             streams = asyncio.run(open_streams(settings, accounts, args.streams, args.events, args.rate))
             print(f"  open: {streams['streams']} (failed {streams['failed']}) in {streams['open_seconds']:.1f}s; "
-                  f"arrived {streams['arrived']}/{streams['expected']}; XADD -> stream: p50 {streams['p50_ms']:.0f} ms, "
+                  f"arrived {streams['arrived']}/{streams['expected']}; "
+                  f"XADD -> stream: p50 {streams['p50_ms']:.0f} ms, "
                   f"p99 {streams['p99_ms']:.0f} ms, max {streams['max_ms']:.0f} ms", flush=True)
             print(f"\n== 2. notifier lag under checkout load ({args.shoppers} shoppers x {args.checkouts}) ==",
                   flush=True)

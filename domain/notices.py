@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from domain.errors import Invalid
+
 AudienceKind = Literal["user", "wishlisters", "seller", "admins"]
 
 
@@ -53,6 +55,31 @@ Rule = Callable[[str, dict[str, Any], Facts], list[Notice]]
 # the kinds a user may turn off; security messages (password_reset) are always sent
 KINDS = ("order_confirmed", "payment_failed", "order_shipped", "order_delivered", "return_approved",
          "refund_issued", "price_drop", "back_in_stock", "low_stock", "review_held")
+
+
+@dataclass(frozen=True)
+class Notifications:
+    # a user's notification preferences (`preferences.notifications` of domain/users.py)
+    """Channels on or off (`in_app`: the inbox and its live stream), and kinds (domain/notices.py KINDS) muted on
+    every channel. A password reset is mailed whatever these say."""
+
+    email: bool = True
+    sms: bool = False
+    push: bool = True
+    in_app: bool = True
+    muted: tuple[str, ...] = ()
+
+    def wants(self, kind: str, channel: str) -> bool:
+        if kind == "password_reset":
+            return channel == "email"
+        return kind not in self.muted and bool(getattr(self, channel, False))
+
+
+def muted_kinds(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(k, str) and k in KINDS for k in value):
+        raise Invalid("invalid_preferences", f"muted is a list of notification kinds: {', '.join(KINDS)}",
+                      {"field": "notifications.muted"})
+    return tuple(dict.fromkeys(value))
 
 
 def _order_label(data: dict[str, Any], facts: Facts) -> str:

@@ -15,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from domain.clock import now_iso
 from domain.errors import Conflict, Invalid, NotFound
+from domain.notices import Notifications, muted_kinds
 
 Role = Literal["customer", "seller", "admin"]
 AddressType = Literal["home", "work", "other"]
@@ -80,23 +81,6 @@ def _unknown(given: dict[str, Any], allowed: frozenset[str], code: str) -> None:
 
 # -- value objects ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Notifications:
-    """Channels on or off (`in_app`: the inbox and its live stream), and kinds (domain/notices.py KINDS) muted on
-    every channel. A password reset is mailed whatever these say."""
-
-    email: bool = True
-    sms: bool = False
-    push: bool = True
-    in_app: bool = True
-    muted: tuple[str, ...] = ()
-
-    def wants(self, kind: str, channel: str) -> bool:
-        if kind == "password_reset":
-            return channel == "email"
-        return kind not in self.muted and bool(getattr(self, channel, False))
-
-
-@dataclass(frozen=True)
 class Preferences:
     language: str = "en"
     currency: str = "USD"
@@ -118,7 +102,7 @@ class Preferences:
         _unknown(channels, frozenset({"email", "sms", "push", "in_app", "muted"}), "invalid_preferences")
         channels = dict(channels)
         if "muted" in channels:
-            channels["muted"] = _muted(channels["muted"])
+            channels["muted"] = muted_kinds(channels["muted"])
         if not all(isinstance(v, bool) for k, v in channels.items() if k != "muted"):
             raise Invalid("invalid_preferences", "notification channels are true or false", {"field": "notifications"})
         return Preferences(language, currency, replace(self.notifications, **channels))
@@ -129,14 +113,6 @@ class Preferences:
         channels["muted"] = tuple(channels.get("muted") or ())
         return cls(data["language"], data["currency"], Notifications(**channels))
 
-
-def _muted(value: Any) -> tuple[str, ...]:
-    from domain.notices import KINDS
-
-    if not isinstance(value, list) or not all(isinstance(k, str) and k in KINDS for k in value):
-        raise Invalid("invalid_preferences", f"muted is a list of notification kinds: {', '.join(KINDS)}",
-                      {"field": "notifications.muted"})
-    return tuple(dict.fromkeys(value))
 
 
 @dataclass(frozen=True)

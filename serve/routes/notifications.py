@@ -4,7 +4,9 @@ the notifier actor. docs/notifications.md."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -12,12 +14,16 @@ from fastapi import APIRouter, Header, Response
 from sse_starlette import EventSourceResponse
 
 from actors import notification_reads
-from domain.errors import Invalid
-from serve.deps import Ctx, CurrentUser
+from domain.errors import Invalid, Unauthorized
+from serve import sessions
+from serve.context import Context
+from serve.deps import Ctx, CurrentUser, SignedToken
 from serve.routes.orders import Page, PageSize
 from serve.schemas import PathId
+from serve.tokens import AccessToken
 
 router = APIRouter(tags=["notifications"])
+TOKEN_CHECK_SECONDS = 30.0
 
 
 @router.get("/v1/notifications")
@@ -45,10 +51,14 @@ async def read_one(notification_id: PathId, me: CurrentUser, ctx: Ctx) -> Respon
 @router.get("/v1/notifications/stream", response_class=EventSourceResponse,
             responses={200: {"content": {"text/event-stream": {}},
                              "description": "`event: notification`, `id: <seq>`, `data: <the notification JSON>`"}})
-async def stream(me: CurrentUser, ctx: Ctx,
+async def stream(token: SignedToken, ctx: Ctx,
                  last_event_id: Annotated[str | None, Header(max_length=20)] = None) -> EventSourceResponse:
     """Server-Sent Events: each new notification of the caller as it is made. With `Last-Event-ID` (the `seq` of
-    the last one received; browsers send it when they reconnect), first every notification after it."""
+    the last one received; browsers send it when they reconnect), first every notification after it. The stream
+    ends when its access token expires or is revoked (checked every `TOKEN_CHECK_SECONDS`): reconnect with a fresh
+    token and Last-Event-ID."""
+    await sessions.refuse_revoked(ctx, token)
+    me = token.principal
     after = _seq(last_event_id)
     live = ctx.live
     queue = await live.subscribe(me.user_id)  # before the replay: nothing made meanwhile falls between the two
@@ -61,7 +71,12 @@ async def stream(me: CurrentUser, ctx: Ctx,
                     yield _event(notification)
                     sent = notification["seq"]
             while True:
-                live_one = await queue.get()
+                try:
+                    live_one = await asyncio.wait_for(queue.get(), TOKEN_CHECK_SECONDS)
+                except TimeoutError:
+                    if not await _still_valid(ctx, token):
+                        return
+                    continue
                 if live_one is None:  # too slow to keep up: the client reconnects with Last-Event-ID
                     return
                 if live_one["seq"] > sent:
@@ -72,6 +87,16 @@ async def stream(me: CurrentUser, ctx: Ctx,
 
     return EventSourceResponse(events(), ping=int(ctx.settings.sse_keepalive_seconds),
                                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _still_valid(ctx: Context, token: AccessToken) -> bool:
+    if token.expires <= time.time():
+        return False
+    try:
+        await sessions.refuse_revoked(ctx, token)
+    except Unauthorized:
+        return False
+    return True
 
 
 def _seq(last_event_id: str | None) -> int:

@@ -53,7 +53,10 @@ class BatchBuilder:
 
     async def build(self, entries: list[Entry], webhooks: dict[str, Webhook]) -> Batch:
         batch = Batch()
-        events = [e for e in (_event(entry) for entry in entries if entry.stream == self.settings.events_stream) if e]
+        hooked = {t for webhook in webhooks.values() for t in webhook.event_types}
+        wanted = [entry for entry in entries if entry.stream == self.settings.events_stream
+                  and (entry.fields.get("type") in RULES or entry.fields.get("type") in hooked)]
+        events = [e for e in map(_event, wanted) if e]  # most events (carts, payments) concern no one here
         facts = await self._facts(events)
         users: dict[str, User | None] = {}
         for event_id, type, at, data in events:
@@ -143,7 +146,7 @@ class BatchBuilder:
         restocks: set[str] = set()
         unnumbered: set[str] = set()  # orders whose number the event does not carry (order.shipped ...)
         for _, type, _, data in events:
-            if type in RULES and data.get("order_id") and not data.get("order_number"):
+            if data.get("order_id") and not data.get("order_number") and type in RULES:
                 unnumbered.add(str(data["order_id"]))
             if data.get("product_id"):
                 product_ids.add(str(data["product_id"]))

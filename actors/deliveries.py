@@ -34,6 +34,13 @@ for _, op in ipairs(ops) do
       redis.call('ZADD', op[3], seq, op[6])
       redis.call('ZADD', op[4], seq, op[6])
       redis.call('XADD', op[8], 'MAXLEN', '~', op[9], '*', 'user_id', op[10], 'seq', seq, 'notification', doc)
+      local over = redis.call('ZCARD', op[3]) - tonumber(op[11])
+      if over > 0 then
+        local old = redis.call('ZRANGE', op[3], 0, over - 1)
+        redis.call('ZREM', op[3], unpack(old))
+        redis.call('ZREM', op[4], unpack(old))
+        redis.call('HDEL', op[2], unpack(old))
+      end
       added = added + 1
     end
   elseif redis.call('SET', op[2], '1', 'NX', 'EX', op[3]) then
@@ -54,11 +61,12 @@ class Batch:
     inbox_entries: int = 0
     deliveries: int = 0
 
-    def inbox(self, user_id: str, notification: dict[str, Any], live_maxlen: int) -> None:
-        """An inbox entry (`notification` has its `id`; the script adds `seq`) and its copy on the live stream."""
+    def inbox(self, user_id: str, notification: dict[str, Any], live_maxlen: int, kept: int) -> None:
+        """An inbox entry (`notification` has its `id`; the script adds `seq`) and its copy on the live stream; the
+        user's oldest entries past `kept` go."""
         self.ops.append(["inbox", keys.inbox(user_id), keys.inbox_feed(user_id), keys.inbox_unread(user_id),
                          keys.inbox_seq(user_id), notification["id"], json.dumps(notification, sort_keys=True),
-                         keys.NOTIFICATIONS_LIVE, live_maxlen, user_id])
+                         keys.NOTIFICATIONS_LIVE, live_maxlen, user_id, kept])
         self.inbox_entries += 1
 
     def deliver(self, delivery: Delivery, marker: str, due: float) -> None:

@@ -87,7 +87,7 @@ class BatchBuilder:
         if wants(notice.kind, "in_app") and not notice.email_only:
             batch.inbox(user_id, {"id": notification_id, "kind": notice.kind, "title": notice.title,
                                   "body": notice.body, "data": notice.data, "created_at": at},
-                        self.settings.notifications_live_maxlen)
+                        self.settings.notifications_live_maxlen, self.settings.notifications_kept)
         if wants(notice.kind, "email"):
             self._mail(batch, notice, user_id, user.email, notification_id)
 

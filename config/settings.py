@@ -217,6 +217,7 @@ class Settings(BaseSettings):
     webhooks_allow_private: bool | None = None
     notifier_batch_max: int = Field(default=500, ge=1, le=100_000)  # stream entries per notifier batch
     notifications_live_maxlen: int = Field(default=100_000, ge=100)  # the live stream the API replicas follow
+    notifications_kept: int = Field(default=1000, ge=10, le=1_000_000)  # per user's inbox, newest; older ones go
     sse_keepalive_seconds: float = Field(default=15, gt=0, le=300)
 
     @classmethod

@@ -5,6 +5,7 @@ no notification."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -12,7 +13,10 @@ from typing import Any
 
 import ray
 import redis
+import redis.asyncio as aioredis
 
+from actors import keys
+from actors.deliveries import Batch, Deliveries
 from actors.event_ids import new_event_id, now_iso_ms
 from config import Settings
 from tests.e2e.test_notifications import inbox, inbox_with
@@ -96,3 +100,22 @@ def test_a_notifier_killed_mid_burst_loses_and_repeats_nothing(shop: Shop, setti
         assert seqs == list(range(1, per_shopper + 1))  # each added once: no seq spent on a repeat
         mails = wait_until(lambda s=shopper: len(m := mailbox.to(s.email)) >= per_shopper and m, 90)
         assert len({m["Message-ID"] for m in mails}) == per_shopper
+
+
+def test_an_inbox_keeps_its_newest_and_a_repeated_write_adds_nothing(settings: Settings,
+                                                                     redis_client: redis.Redis) -> None:
+    user_id = "usr_01ARZ3NDEKTSV4RRFFQ69G5KPT"
+
+    async def write(ids: list[str]) -> None:
+        client = aioredis.from_url(settings.redis_url or "", decode_responses=True)
+        batch = Batch()
+        for notification_id in ids:
+            batch.inbox(user_id, {"id": notification_id, "kind": "order_shipped"}, live_maxlen=1000, kept=2)
+        await Deliveries(client).record(batch, {}, "notifier")
+        await client.aclose()
+
+    asyncio.run(write(["ntf_1", "ntf_2", "ntf_3"]))
+    asyncio.run(write(["ntf_3"]))  # read again after a crash: already there
+    assert redis_client.zrange(keys.inbox_feed(user_id), 0, -1, withscores=True) == [("ntf_2", 2.0), ("ntf_3", 3.0)]
+    assert set(redis_client.hkeys(keys.inbox(user_id))) == {"ntf_2", "ntf_3"}
+    assert redis_client.zcard(keys.inbox_unread(user_id)) == 2

@@ -101,15 +101,22 @@ def test_a_stream_resumed_with_last_event_id_replays_what_came_after(shop: Shop)
 
 def test_no_one_reads_another_users_notifications_or_stream(shop: Shop) -> None:
     shopper, attacker = shop.register(), shop.register()
-    place_order(shop, shopper)
-    notice = inbox_with(shop, shopper, ["order_confirmed"])["items"][0]
+    spying = EventStream(shop.base_url, attacker.access_token)
+    try:
+        place_order(shop, shopper)
+        notice = inbox_with(shop, shopper, ["order_confirmed"])["items"][0]
+        own = place_order(shop, attacker)
+        _, first = spying.next()  # the attacker's stream carried nothing of the shopper's before its own
+        assert first["data"]["order_id"] == own["id"]
+    finally:
+        spying.close()
 
     assert_error(shop.http.get("/v1/notifications"), 401)
     assert_error(shop.http.get("/v1/notifications/stream"), 401)
     assert_error(shop.http.post(f"/v1/notifications/{notice['id']}/read"), 401)
     assert_error(shop.http.post(f"/v1/notifications/{notice['id']}/read", headers=attacker.headers), 404,
                  "notification_not_found")
-    assert inbox(shop, attacker)["total"] == 0
+    assert [n["data"]["order_id"] for n in inbox(shop, attacker)["items"]] == [own["id"]]
     assert inbox(shop, shopper)["unread"] == 1  # the attacker's attempt marked nothing
 
 

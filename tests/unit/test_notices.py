@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
+from actors.senders import resolves_publicly
 from domain.deliveries import Delivery, retry_delay
 from domain.ids import ID_PATTERN, derived_id
 from domain.notices import Facts, notices, restocked
@@ -91,6 +93,12 @@ def test_a_signature_verifies_only_unchanged_and_recent() -> None:
 def test_private_addresses_are_not_public() -> None:
     assert public_address("93.184.216.34") and not public_address("127.0.0.1")
     assert not any(public_address(a) for a in ("10.0.0.1", "192.168.1.1", "169.254.169.254", "::1", "::ffff:10.0.0.1"))
+
+
+def test_loopback_hosts_do_not_resolve_publicly() -> None:
+    assert not asyncio.run(resolves_publicly("http://127.0.0.1:8080/hook"))
+    assert not asyncio.run(resolves_publicly("http://localhost/hook"))
+    assert not asyncio.run(resolves_publicly("http://[::1]/hook"))
 
 
 def test_retries_back_off_to_a_cap_and_a_permanent_refusal_is_dead_at_once() -> None:

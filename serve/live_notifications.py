@@ -83,6 +83,5 @@ class LiveFeed:
                 self.delivered += 1
             except asyncio.QueueFull:  # a client that does not read: end its stream, it resumes from the inbox
                 queues.discard(queue)
-                with_room = queue.get_nowait()
-                del with_room
+                queue.get_nowait()  # room for the end-of-stream mark
                 queue.put_nowait(None)

@@ -65,6 +65,8 @@ class Notifier(ShardActor):
 
     # -- Ray-facing ----------------------------------------------------------------------------------------------
     async def ready(self) -> dict[str, Any]:
+        """Ready once the groups exist: every event written after the first start's ready() is notified."""
+        await self._join_groups()
         self._ensure_running()
         return {**await super().ready(), "webhooks": len(self.webhooks)}
 

@@ -60,7 +60,12 @@ class BatchBuilder:
         facts = await self._facts(events)
         users: dict[str, User | None] = {}
         for event_id, type, at, data in events:
-            for notice in notices(event_id, type, data, facts):
+            try:  # the rules are pure: one malformed event must not hold back everyone's notifications
+                found = notices(event_id, type, data, facts)
+            except (KeyError, ValueError, TypeError, AttributeError):
+                log.exception("notifier: event %s (%s) does not fit its rule; skipped", event_id, type)
+                continue
+            for notice in found:
                 for user_id in await self._audience(notice.audience):
                     await self._notify(batch, notice, user_id, at, users)
             for webhook in webhooks.values():
@@ -69,6 +74,7 @@ class BatchBuilder:
         for entry in entries:
             message = entry.fields
             if (entry.stream == keys.OUTBOX and message.get("type") == "password_reset"
+                    and str(message.get("expires_at") or "0").isdigit()
                     and int(message.get("expires_at") or 0) > time.time()):  # an expired token is not worth a mail
                 self._mail(batch, password_reset(entry.entry_id, message), message.get("user_id") or "",
                            message.get("email") or "")

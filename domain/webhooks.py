@@ -81,7 +81,8 @@ def seller_view(data: dict[str, Any], type: str, seller_id: str, product_sellers
     """What a seller's endpoint receives of an event's data, or None when the event is not about the seller.
     `product_sellers`: product or variant id -> seller id, as the notifier looked them up."""
     if type.startswith(("order.", "fulfilment.", "return.")):
-        items = [item for item in data.get("items") or [] if item.get("seller_id") == seller_id]
+        lines = data.get("items") if isinstance(data.get("items"), list) else []
+        items = [item for item in lines if isinstance(item, dict) and item.get("seller_id") == seller_id]
         if data.get("seller_id") != seller_id and not items:
             return None
         view = {name: data[name] for name in _SELLER_ORDER_FIELDS if name in data}

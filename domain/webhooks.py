@@ -81,7 +81,8 @@ def seller_view(data: dict[str, Any], type: str, seller_id: str, product_sellers
     """What a seller's endpoint receives of an event's data, or None when the event is not about the seller.
     `product_sellers`: product or variant id -> seller id, as the notifier looked them up."""
     if type.startswith(("order.", "fulfilment.", "return.")):
-        lines = data.get("items") if isinstance(data.get("items"), list) else []
+        given = data.get("items")
+        lines: list[Any] = given if isinstance(given, list) else []
         items = [item for item in lines if isinstance(item, dict) and item.get("seller_id") == seller_id]
         if data.get("seller_id") != seller_id and not items:
             return None

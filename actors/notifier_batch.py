@@ -58,19 +58,21 @@ class BatchBuilder:
                   and (entry.fields.get("type") in RULES or entry.fields.get("type") in hooked)]
         events = [e for e in map(_event, wanted) if e]  # most events (carts, payments) concern no one here
         facts = await self._facts(events)
-        users: dict[str, User | None] = {}
+        addressed: list[tuple[Notice, list[str], str]] = []  # (notice, its people, the event's time)
         for event_id, type, at, data in events:
             try:  # the rules are pure: one malformed event must not hold back everyone's notifications
                 found = notices(event_id, type, data, facts)
             except (KeyError, ValueError, TypeError, AttributeError):
                 log.exception("notifier: event %s (%s) does not fit its rule; skipped", event_id, type)
                 continue
-            for notice in found:
-                for user_id in await self._audience(notice.audience):
-                    await self._notify(batch, notice, user_id, at, users)
+            addressed += [(notice, await self._audience(notice.audience), at) for notice in found]
             for webhook in webhooks.values():
                 if type in webhook.event_types:
                     self._call(batch, webhook, event_id, type, at, data, facts)
+        users = await reads.users(self.ctx, {user_id for _, people, _ in addressed for user_id in people})
+        for notice, people, at in addressed:  # in the events' order: each user's seq follows it
+            for user_id in people:
+                self._notify(batch, notice, user_id, at, users.get(user_id))
         for entry in entries:
             message = entry.fields
             if (entry.stream == keys.OUTBOX and message.get("type") == "password_reset"
@@ -81,11 +83,7 @@ class BatchBuilder:
         return batch
 
     # -- people ------------------------------------------------------------------------------------------------
-    async def _notify(self, batch: Batch, notice: Notice, user_id: str, at: str, users: dict[str, User | None]
-                      ) -> None:
-        if user_id not in users:
-            users[user_id] = await reads.user(self.ctx, user_id)
-        user = users[user_id]
+    def _notify(self, batch: Batch, notice: Notice, user_id: str, at: str, user: User | None) -> None:
         if user is None:
             return
         wants = user.preferences.notifications.wants

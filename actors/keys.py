@@ -250,3 +250,66 @@ def audit_by_target(target_type: str, target_id: str) -> str:
 
 def audit_by_admin(admin_id: str) -> str:
     return f"{PREFIX}:audit:admin:{admin_id}"  # zset entry_id -> epoch
+
+
+# notifications (actors/notifier.py, docs/notifications.md): written by the notifier actor only
+def inbox(user_id: str) -> str:
+    """hash notification_id -> notification JSON (with its `seq`)."""
+    return f"{PREFIX}:notif:{user_id}:items"
+
+
+def inbox_feed(user_id: str) -> str:
+    """zset notification_id -> seq (the user's own counter, `inbox_seq`): newest first, and replay after a seq."""
+    return f"{PREFIX}:notif:{user_id}:feed"
+
+
+def inbox_unread(user_id: str) -> str:
+    """zset notification_id -> seq of the unread ones."""
+    return f"{PREFIX}:notif:{user_id}:unread"
+
+
+def inbox_seq(user_id: str) -> str:
+    return f"{PREFIX}:notif:{user_id}:seq"
+
+
+def notice_sent(notice_id: str, channel: str) -> str:
+    """A marker (with a TTL) that this notice went to this channel: a re-read event never mails twice."""
+    return f"{PREFIX}:notif:sent:{notice_id}:{channel}"
+
+
+NOTIFICATIONS_LIVE = f"{PREFIX}:notif:live"  # stream of new inbox entries, fanned out by each API replica
+
+
+def delivery_jobs(queue: str) -> str:
+    """hash job_id -> job JSON of a retrying delivery queue (`mail` or `webhook`)."""
+    return f"{PREFIX}:{queue}:jobs"
+
+
+def delivery_due(queue: str) -> str:
+    """zset job_id -> epoch when it is next tried."""
+    return f"{PREFIX}:{queue}:due"
+
+
+def delivery_dead(queue: str) -> str:
+    """zset job_id -> epoch it was given up: the dead letters an admin sees and may retry."""
+    return f"{PREFIX}:{queue}:dead"
+
+
+WEBHOOKS = f"{PREFIX}:webhooks"  # hash webhook_id -> endpoint JSON (with its signing secret)
+
+
+def webhook_attempts(webhook_id: str) -> str:
+    """list of delivery attempts, newest first, capped."""
+    return f"{PREFIX}:webhook:{webhook_id}:attempts"
+
+
+# wishlists (actors/users.py writes them on the user's shard)
+def wishlist(user_id: str) -> str:
+    """hash product_id -> {product_id, variant_id, added_at}."""
+    return f"{PREFIX}:wishlist:{user_id}"
+
+
+def wishlisted_by(product_id: str) -> str:
+    """hash user_id -> the wishlisted variant id ("" for the whole product): who wishlists the product, for the
+    price-drop and back-in-stock notices."""
+    return f"{PREFIX}:wishlisted:{product_id}"

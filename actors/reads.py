@@ -226,6 +226,15 @@ async def user(ctx: Context, user_id: str) -> User | None:
     return None if raw is None else User.from_dict(json.loads(raw))
 
 
+async def users(ctx: Context, user_ids: Iterable[str]) -> dict[str, User]:
+    """user_id -> User for those that exist, one HMGET per user shard."""
+    groups = ctx.router.group("users", user_ids)
+    shards = list(groups)
+    replies = await asyncio.gather(*(ctx.redis.hmget(keys.users(s), groups[s]) for s in shards))  # type: ignore[arg-type]
+    return {user_id: User.from_dict(json.loads(raw)) for shard, raws in zip(shards, replies, strict=True)
+            for user_id, raw in zip(groups[shard], raws, strict=True) if raw}
+
+
 async def user_by_email(ctx: Context, email: str) -> User | None:
     user_id = await ctx.redis.hget(keys.USER_EMAILS, email_key(email))  # type: ignore[misc]
     return None if user_id is None else await user(ctx, user_id)

@@ -26,6 +26,7 @@ SHARD_COUNTS: dict[str, str | None] = {
     "search_indexer": None,
     "reviews": "review_shards",
     "ratings": None,
+    "notifier": None,
 }
 
 # which key routes each kind: inventory by variant id; shoppers by user id, or by order id (an order id is

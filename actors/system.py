@@ -23,6 +23,7 @@ ACTOR_CLASSES: dict[str, str] = {
     "search_indexer": "actors.search_indexer:SearchIndexer",
     "reviews": "actors.reviews:ReviewShard",
     "ratings": "actors.ratings:RatingFollower",
+    "notifier": "actors.notifier:Notifier",
 }
 
 

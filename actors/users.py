@@ -34,6 +34,7 @@ from domain.users import Role, User, normalize_email
 
 T = TypeVar("T")
 ORPHAN_GRACE_SECONDS = 60.0
+WISHLIST_MAX = 200  # products on one wishlist
 
 # Set the email's owner to ARGV[3] (or remove it when ARGV[3] is empty) only if it is still ARGV[2].
 _SWAP_CLAIM = """
@@ -305,10 +306,45 @@ class UserShard(PayoutCommands):
         """The account's personal data goes and its email is free again (docs/privacy.md); `user.erased` says so
         without any of it."""
 
+        wishlisted = list(await self._redis.hkeys(keys.wishlist(user_id)))
+
         def erase(user: User, changes: Changes) -> None:
             if user.email:
                 changes.hdel(keys.USER_EMAILS, user.email)  # this user's claim: a new account may take the email
             user.erase(now_iso())
+            for product_id in wishlisted:  # the wishlist, and the user in its products' wishlister indexes
+                changes.hdel(keys.wishlisted_by(product_id), user_id)
+            for key in (keys.wishlist(user_id), keys.inbox(user_id), keys.inbox_feed(user_id),
+                        keys.inbox_unread(user_id)):
+                changes.delete(key)
 
         await self._change(user_id, erase, "user.erased")
         return (await self._cached(user_id)).public()
+
+    # -- the wishlist (keys.wishlist, and the index of wishlisters per product that notifications read) ----------
+    async def wishlist_add(self, user_id: str, product_id: str, variant_id: str | None) -> dict[str, Any]:
+        """Add (or re-point to another variant) a product; Conflict past `WISHLIST_MAX` products."""
+        await self._cached(user_id)
+        known = await self._redis.hexists(keys.wishlist(user_id), product_id)
+        if not known and await self._redis.hlen(keys.wishlist(user_id)) >= WISHLIST_MAX:
+            raise Conflict("wishlist_full", f"A wishlist holds at most {WISHLIST_MAX} products")
+        item = {"product_id": product_id, "variant_id": variant_id, "added_at": now_iso()}
+
+        def command(changes: Changes) -> dict[str, Any]:
+            changes.hset(keys.wishlist(user_id), product_id, item)
+            changes.hset(keys.wishlisted_by(product_id), user_id, variant_id or "")
+            changes.emit("wishlist.item_added", user_id=user_id, product_id=product_id, variant_id=variant_id)
+            return item
+
+        return await self.submit(command)
+
+    async def wishlist_remove(self, user_id: str, product_id: str) -> None:
+        if not await self._redis.hexists(keys.wishlist(user_id), product_id):
+            raise NotFound("wishlist_item_not_found", "This product is not on the wishlist", {"product_id": product_id})
+
+        def command(changes: Changes) -> None:
+            changes.hdel(keys.wishlist(user_id), product_id)
+            changes.hdel(keys.wishlisted_by(product_id), user_id)
+            changes.emit("wishlist.item_removed", user_id=user_id, product_id=product_id)
+
+        await self.submit(command)

@@ -126,6 +126,22 @@ def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Local
         server.stop()
 
 
+@contextmanager
+def shop_running(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Any]]:
+    """`environment`, with every actor spawned, the store bootstrapped and the Serve app deployed: (settings, a
+    tests.shop.Shop signed in as the admin)."""
+    from actors.system import bootstrap, spawn_all
+    from serve.app import deploy
+    from tests.shop import Shop
+
+    with environment(data_dir, haproxy) as (settings, _):
+        spawn_all(settings)
+        bootstrap(settings)
+        deploy(settings)
+        with Shop(f"http://127.0.0.1:{settings.http_port}", ADMIN_EMAIL, ADMIN_PASSWORD) as shop:
+            yield settings, shop
+
+
 # -- the two measurements --------------------------------------------------------------------------------
 def hot_sku(settings: Settings, server: LocalRedis, plan: Plan, postgres_dsn: str | None) -> dict[str, Any]:
     """The four engines side by side (and the shard's calibration rows), alternating in rounds."""

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from benchmarks.core import ADMIN_EMAIL, ADMIN_PASSWORD, environment
+from benchmarks.core import shop_running
 from lake.layout import Lake
 from pipelines.recommendations import report, train
 from tests.recsys_world import make_world
@@ -114,38 +114,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=150, help="timed requests per client and route")
     parser.add_argument("--no-haproxy", action="store_true")
     args = parser.parse_args(argv)
-    from actors.system import bootstrap, spawn_all
-    from serve.app import deploy
-
     with tempfile.TemporaryDirectory(prefix="bzr-") as folder, \
-            environment(Path(folder), haproxy=not args.no_haproxy) as (settings, _):
-        spawn_all(settings)
-        bootstrap(settings)
-        deploy(settings)
-        with Shop(f"http://127.0.0.1:{settings.http_port}", ADMIN_EMAIL, ADMIN_PASSWORD) as shop:
-            known = args.clients - args.clients // 4
-            listed, accounts = prepare(shop, args.products, max(known, 12))
-            newcomers = [shop.register() for _ in range(args.clients - known)]
-            lake = Lake(settings.lake_dir)
-            world = make_world(seed=5, product_ids=[(p["id"], p["variants"][0]["id"]) for p in listed],
-                               user_ids=[a.user["id"] for a in accounts]
-                               + [f"usr_{n:026d}" for n in range(args.extra_shoppers)])
-            world.write(lake)
-            trained = train(lake)
-            print(report(trained, lake))
-            time.sleep(settings.recsys_reload_seconds + 1)  # every replica looks for the new store by then
-            tokens: list[str | None] = [a.access_token for a in [*accounts[:known], *newcomers]]
-            port = settings.http_port
-            stages = [
-                measure(port, "GET /healthz (no-op)", ["/healthz"], [None] * args.clients, args.requests),
-                measure(port, "GET /v1/products/{id} (a product page)", [f"/v1/products/{p['id']}" for p in listed],
-                        [None] * args.clients, args.requests),
-                measure(port, "GET /v1/recommendations", [f"/v1/recommendations?limit={LIMIT}"], tokens,
-                        args.requests),
-                measure(port, "GET /v1/products/{id}/related", [f"/v1/products/{p['id']}/related?limit={LIMIT}"
-                                                                for p in listed], [None] * args.clients,
-                        args.requests),
-            ]
+            shop_running(Path(folder), haproxy=not args.no_haproxy) as (settings, shop):
+        known = args.clients - args.clients // 4
+        listed, accounts = prepare(shop, args.products, max(known, 12))
+        newcomers = [shop.register() for _ in range(args.clients - known)]
+        lake = Lake(settings.lake_dir)
+        world = make_world(seed=5, product_ids=[(p["id"], p["variants"][0]["id"]) for p in listed],
+                           user_ids=[a.user["id"] for a in accounts]
+                           + [f"usr_{n:026d}" for n in range(args.extra_shoppers)])
+        world.write(lake)
+        trained = train(lake)
+        print(report(trained, lake))
+        time.sleep(settings.recsys_reload_seconds + 1)  # every replica looks for the new store by then
+        tokens: list[str | None] = [a.access_token for a in [*accounts[:known], *newcomers]]
+        port = settings.http_port
+        stages = [
+            measure(port, "GET /healthz (no-op)", ["/healthz"], [None] * args.clients, args.requests),
+            measure(port, "GET /v1/products/{id} (a product page)", [f"/v1/products/{p['id']}" for p in listed],
+                    [None] * args.clients, args.requests),
+            measure(port, "GET /v1/recommendations", [f"/v1/recommendations?limit={LIMIT}"], tokens,
+                    args.requests),
+            measure(port, "GET /v1/products/{id}/related", [f"/v1/products/{p['id']}/related?limit={LIMIT}"
+                                                            for p in listed], [None] * args.clients,
+                    args.requests),
+        ]
     print(f"\n{args.clients} clients, limit={LIMIT}, {args.products} products, store of "
           f"{trained.metrics['shoppers_served']} shoppers; latency through HTTP in ms")
     print(f"{'route':<44} {'requests':>7} {'req/s':>8} {'p50':>7} {'p90':>7} {'p99':>7}  errors")

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     haproxy: bool = True
     api_access_log: bool = False  # Serve's per-request access log (a log line per request costs CPU at load)
     api_replicas: int = Field(default=2, ge=1, le=64)
+    # requests a replica takes at once; an open notification stream (SSE) is one for as long as it is open, so this
+    # times api_replicas bounds the open streams (it was 256 before streams: checkouts never came near it)
+    api_max_ongoing_requests: int = Field(default=2048, ge=1, le=100_000)
 
     inventory_shards: int = Field(default=4, ge=1, le=1024)
     shopper_shards: int = Field(default=2, ge=1, le=1024)  # carts, checkouts and orders, by shopper
@@ -220,6 +223,27 @@ class Settings(BaseSettings):
     jobs_kept: int = Field(default=1000, ge=10, le=1_000_000)  # run records kept in Redis, newest first
     scheduler_tick_seconds: float = Field(default=2.0, gt=0, le=3600)  # how often job states are polled
 
+    # -- notifications (issue 13, docs/notifications.md): the notifier actor, its mailer and webhook sender ----
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "Bazaar <no-reply@bazaar.local>"
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"  # tls: implicit TLS (port 465); starttls: upgrade
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # a delivery (mail or webhook) that failed is tried again after base * 2^(attempt-1) seconds, capped
+    delivery_backoff_seconds: float = Field(default=2.0, gt=0)
+    delivery_backoff_max_seconds: float = Field(default=600, gt=0)
+    mail_max_attempts: int = Field(default=6, ge=1, le=100)  # then the mail is a dead letter
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100)
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # webhook URLs on loopback, private or link-local addresses (SSRF): None allows them except in production
+    webhooks_allow_private: bool | None = None
+    notifier_batch_max: int = Field(default=500, ge=1, le=100_000)  # stream entries per notifier batch
+    notifications_live_maxlen: int = Field(default=100_000, ge=100)  # the live stream the API replicas follow
+    notifications_kept: int = Field(default=1000, ge=10, le=1_000_000)  # per user's inbox, newest; older ones go
+    sse_keepalive_seconds: float = Field(default=15, gt=0, le=300)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -290,6 +314,12 @@ class Settings(BaseSettings):
     @property
     def redis_dir(self) -> Path:
         return self.data_dir / "redis"
+
+    @property
+    def private_webhooks_allowed(self) -> bool:
+        if self.webhooks_allow_private is not None:
+            return self.webhooks_allow_private
+        return self.env != "production"
 
     @property
     def lake_streams(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 
@@ -31,6 +32,9 @@ KINDS = {
     "run": "run of a scheduled job (actors/scheduler.py)",
     "rev": "review",
     "adm": "entry of the admin audit log",
+    "ntf": "notification (its id is derived from its subject, person and kind: domain/notices.py)",
+    "whk": "webhook endpoint",
+    "dlv": "delivery of a mail or a webhook",
 }
 
 
@@ -52,3 +56,15 @@ def secret_id(kind: str) -> str:
 
 def is_id(value: str, kind: str | None = None) -> bool:
     return bool(_ID_RE.match(value)) and (kind is None or value.startswith(kind + "_"))
+
+
+def derived_id(kind: str, *parts: str) -> str:
+    """An id of the usual shape that is a function of `parts` (BLAKE2b, 125 bits): the same subject always gets
+    the same id, so writing it twice is writing it once (a notification re-made after a crash)."""
+    assert kind in KINDS, f"unknown id kind {kind!r}"
+    value = int.from_bytes(hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).digest(), "big") >> 3
+    chars = []
+    for _ in range(25):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return f"{kind}_{_CROCKFORD[value & 7]}{''.join(reversed(chars))}"

@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from domain.clock import now_iso
 from domain.errors import Conflict, Invalid, NotFound
+from domain.notices import Notifications, muted_kinds
 from domain.sellers import SellerApplication
 
 Role = Literal["customer", "seller", "admin"]
@@ -81,13 +82,6 @@ def _unknown(given: dict[str, Any], allowed: frozenset[str], code: str) -> None:
 
 # -- value objects ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Notifications:
-    email: bool = True
-    sms: bool = False
-    push: bool = True
-
-
-@dataclass(frozen=True)
 class Preferences:
     language: str = "en"
     currency: str = "USD"
@@ -106,14 +100,20 @@ class Preferences:
         channels = patch.get("notifications") or {}
         if not isinstance(channels, dict):
             raise Invalid("invalid_preferences", "notifications is an object", {"field": "notifications"})
-        _unknown(channels, frozenset({"email", "sms", "push"}), "invalid_preferences")
-        if not all(isinstance(v, bool) for v in channels.values()):
+        _unknown(channels, frozenset({"email", "sms", "push", "in_app", "muted"}), "invalid_preferences")
+        channels = dict(channels)
+        if "muted" in channels:
+            channels["muted"] = muted_kinds(channels["muted"])
+        if not all(isinstance(v, bool) for k, v in channels.items() if k != "muted"):
             raise Invalid("invalid_preferences", "notification channels are true or false", {"field": "notifications"})
         return Preferences(language, currency, replace(self.notifications, **channels))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preferences:
-        return cls(data["language"], data["currency"], Notifications(**data["notifications"]))
+        channels = dict(data["notifications"])
+        channels["muted"] = tuple(channels.get("muted") or ())
+        return cls(data["language"], data["currency"], Notifications(**channels))
+
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ FIELD_TYPES: dict[str, pa.DataType] = {
     # orders across sellers: fulfilments, cancelled lines, returns, payouts
     "fulfilment_id": STRING, "return_id": STRING, "payout_id": STRING, "receipt_id": STRING, "carrier": STRING,
     "estimated_delivery": STRING, "by": STRING, "condition": STRING, "shipped": LINES, "released": LINES,
+    # webhooks
+    "webhook_id": STRING, "url": STRING, "event_types": NAMES,
 }
 
 _INVENTORY = ("shard",)
@@ -114,6 +116,10 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "seller.rejected": ("user_id", "seller_id", "reason"),
     "seller.suspended": ("user_id", "seller_id", "reason"),
     "seller.reinstated": ("user_id", "seller_id"),
+    "wishlist.item_added": ("user_id", "product_id", "variant_id"),
+    "wishlist.item_removed": ("user_id", "product_id"),
+    "webhook.registered": ("webhook_id", "user_id", "seller_id", "url", "event_types"),
+    "webhook.deleted": ("webhook_id", "user_id"),
     "checkout.started": ("saga_id", "user_id", "order_id", "total", "held_for_review"),
     "checkout.completed": ("saga_id", "user_id", "order_id"),
     "checkout.failed": ("saga_id", "user_id", "order_id", "reason", "fraud_reasons"),

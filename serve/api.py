@@ -27,6 +27,7 @@ from serve.routes import (
     health,
     inventory,
     jobs,
+    notifications,
     orders,
     passwords,
     payments,
@@ -41,6 +42,8 @@ from serve.routes import (
     simulation,
     stock,
     users,
+    webhooks,
+    wishlist,
 )
 
 # Routes are matched in this order, by FastAPI and again by Serve (to name the route in its metrics), one by one:
@@ -48,7 +51,7 @@ from serve.routes import (
 # `stock` before `inventory`: its /v1/inventory/purchase-orders is not a variant id
 ROUTERS = [health, cart, checkout, search, catalog, recommendations, orders, payments, stock, inventory, auth,
            passwords, users, sellers, seller_stock, analytics, jobs, fulfilment, seller_orders, reviews,
-           seller_ratings, privacy, audit_log]
+           seller_ratings, privacy, audit_log, notifications, wishlist, webhooks]
 
 
 def docs_enabled(settings: Settings) -> bool:

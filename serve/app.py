@@ -20,7 +20,8 @@ def build_app(settings: Settings) -> Any:
         num_replicas=settings.api_replicas,
         # the replica's own HTTP server (behind HAProxy) must not rewrite the peer from X-Forwarded-For
         ray_actor_options={"num_cpus": 0, "runtime_env": {"env_vars": UVICORN_ENV}},
-        max_ongoing_requests=256,
+        # every open notification stream (SSE) is an ongoing request for as long as it is open
+        max_ongoing_requests=settings.api_max_ongoing_requests,
         health_check_period_s=5,
         logging_config=LoggingConfig(enable_access_log=settings.api_access_log),
     )

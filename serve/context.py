@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from analytics.report import AnalyticsReport
     from recsys.serving import LiveStore
     from serve.analytics import AnalyticsRecorder
+    from serve.live_notifications import LiveFeed
     from serve.search import ProductSearch
     from serve.shelf import Shelf
 
@@ -31,6 +32,7 @@ class Context:
     _report: AnalyticsReport | None = field(default=None, repr=False)
     _recommendations: LiveStore | None = field(default=None, repr=False)
     _shelf: Shelf | None = field(default=None, repr=False)
+    _live: LiveFeed | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
@@ -89,3 +91,13 @@ class Context:
 
             self._shelf = Shelf()
         return self._shelf
+
+    @property
+    def live(self) -> LiveFeed:
+        """This replica's one reader of the live notifications, fanning out to its open streams."""
+        if self._live is None:
+            from serve.live_notifications import LiveFeed
+
+            assert self.settings.redis_url
+            self._live = LiveFeed(self.settings.redis_url)
+        return self._live

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from actors import reads, review_reads
+from actors import notification_reads, reads, review_reads
 from domain.clock import now_iso
 from domain.orders import customer_view
 from serve.context import Context
@@ -82,3 +82,21 @@ async def _votes(ctx: Context, user_id: str) -> list[dict[str, Any]]:
 @section("seller_ratings")
 async def _seller_ratings(ctx: Context, user_id: str) -> list[dict[str, Any]]:
     return await review_reads.user_seller_ratings(ctx, user_id)
+
+
+@section("wishlist")
+async def _wishlist(ctx: Context, user_id: str) -> list[dict[str, Any]]:
+    return await notification_reads.wishlist(ctx, user_id)
+
+
+@section("notifications")
+async def _notifications(ctx: Context, user_id: str) -> list[dict[str, Any]]:
+    """The whole inbox (it keeps the newest `notifications_kept`)."""
+    items, _, _ = await notification_reads.inbox_page(ctx, user_id, 1, max(1, ctx.settings.notifications_kept))
+    return items
+
+
+@section("webhooks")
+async def _webhooks(ctx: Context, user_id: str) -> list[dict[str, Any]]:
+    """Endpoints the user registered (as a seller or an admin), without their signing secrets."""
+    return [w.public() for w in await notification_reads.webhooks(ctx, user_id)]

@@ -16,6 +16,7 @@ import redis
 
 from config import Settings, load_settings
 from serve.local_redis import LocalRedis, free_port
+from tests.notify_support import Mailbox, smtp_server
 from tests.shop import Shop
 
 ADMIN_EMAIL = "admin@bazaar.test"
@@ -35,7 +36,19 @@ def redis_server(data_dir: Path) -> Iterator[LocalRedis]:
 
 
 @pytest.fixture(scope="session")
-def settings(redis_server: LocalRedis, data_dir: Path) -> Settings:
+def mail_server() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server (aiosmtpd) for the session: the notifier's mails go to it."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mailbox(mail_server: tuple[Mailbox, int]) -> Mailbox:
+    return mail_server[0]
+
+
+@pytest.fixture(scope="session")
+def settings(redis_server: LocalRedis, data_dir: Path, mail_server: tuple[Mailbox, int]) -> Settings:
     return load_settings(
         env="test",
         data_dir=data_dir,
@@ -69,6 +82,11 @@ def settings(redis_server: LocalRedis, data_dir: Path) -> Settings:
         fraud_max_declines_per_card_hour=1_000_000,
         fraud_max_declines_per_ip_hour=1_000_000,
         recsys_reload_seconds=0.2,  # a store a test publishes is served at once
+        smtp_port=mail_server[1],  # the notifier's mails: tests/notify_support.py
+        delivery_backoff_seconds=0.1,  # a refused mail or webhook call is tried again soon, and given up soon
+        delivery_backoff_max_seconds=0.5,
+        mail_max_attempts=3,
+        webhook_max_attempts=3,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from actors import review_reads
+from actors import notification_reads, review_reads
 from domain.errors import Conflict
 from serve import sessions
 from serve.deps import Ctx, CurrentUser
@@ -48,6 +48,9 @@ async def erase_me(body: ErasureBody, me: CurrentUser, ctx: Ctx) -> Response:
     groups = ctx.router.group("reviews", reviews)
     await asyncio.gather(*(ctx.router.handle("reviews", shard).anonymise.remote(me.user_id, ids)
                            for shard, ids in groups.items()))
+    notifier = ctx.router.handle("notifier")  # the account's webhooks stop with it
+    await asyncio.gather(*(notifier.delete_webhook.remote(w.id, me.user_id)
+                           for w in await notification_reads.webhooks(ctx, me.user_id)))
     await sessions.end_all(ctx, me.user_id)
-    await users.erase.remote(me.user_id)
+    await users.erase.remote(me.user_id)  # also its wishlist and its inbox, in the same transaction
     return Response(status_code=204)

@@ -31,6 +31,8 @@ class NotificationsPatch(Body):
     email: bool | None = None
     sms: bool | None = None
     push: bool | None = None
+    in_app: bool | None = None  # the inbox and its live stream
+    muted: list[str] | None = Field(default=None, max_length=20, examples=[["price_drop"]])
 
 
 class PreferencesPatch(Body):

@@ -29,7 +29,8 @@ def test_a_shopper_sees_their_profile_with_default_preferences_and_no_password_h
     assert r.status_code == 200, r.text
     user = r.json()["user"]
     assert (user["email"], user["first_name"], user["last_name"]) == (account.email, "Ada", "Lovelace")
-    assert user["preferences"]["notifications"] == {"email": True, "sms": False, "push": True}
+    assert user["preferences"]["notifications"] == {"email": True, "sms": False, "push": True, "in_app": True,
+                                                    "muted": []}
     assert user["addresses"] == [] and user["role"] == "customer"
     assert "password_hash" not in user and "$argon2" not in r.text
 
@@ -43,7 +44,8 @@ def test_a_shopper_renames_and_turns_on_sms_without_losing_other_preferences(sho
     user = r.json()["user"]
     assert (user["first_name"], user["last_name"], user["phone"]) == ("Augusta", "Lovelace", "+44 20 7946 0958")
     assert user["preferences"] == {"language": "en-GB", "currency": "GBP",
-                                   "notifications": {"email": True, "sms": True, "push": True}}
+                                   "notifications": {"email": True, "sms": True, "push": True, "in_app": True,
+                                                     "muted": []}}
     assert shop.http.get("/v1/me", headers=account.headers).json()["user"] == user  # durable, read back
 
 

@@ -218,7 +218,7 @@ def test_fields_and_types_the_contract_does_not_list_are_kept(shop_settings: Set
     at = "2026-11-25T22:16:19.182Z"
     redis_client.xadd(stream, {"id": "evt_1", "type": "cart.item_added", "at": at, "data": orjson.dumps(
         {"user_id": "usr_1", "product_id": "prd_1", "variant_id": "var_1", "quantity": 2, "source": "search"})})
-    redis_client.xadd(stream, {"id": "evt_2", "type": "wishlist.item_added", "at": at,
+    redis_client.xadd(stream, {"id": "evt_2", "type": "gift_card.issued", "at": at,
                                "data": '{"product_id":"prd_1","user_id":"usr_1"}'})
     redis_client.xadd(stream, {"id": "evt_3", "type": "cart.item_added", "at": at,
                                "data": '{"user_id":"usr_1","quantity":"two"}'})
@@ -227,7 +227,7 @@ def test_fields_and_types_the_contract_does_not_list_are_kept(shop_settings: Set
 
     rows = {row[0]: row[1:] for row in lake_rows(shop_settings, "event_id, type, quantity, extra")}
     assert rows["evt_1"] == ("cart.item_added", 2, '{"source":"search"}')
-    assert rows["evt_2"] == ("wishlist.item_added", None, '{"product_id":"prd_1","user_id":"usr_1"}')
+    assert rows["evt_2"] == ("gift_card.issued", None, '{"product_id":"prd_1","user_id":"usr_1"}')
     assert rows["evt_3"] == ("cart.item_added", None, '{"quantity":"two"}')
 
 

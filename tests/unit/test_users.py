@@ -39,7 +39,8 @@ def test_a_new_shopper_is_a_customer_with_a_lower_case_email_and_default_prefere
     assert user.email == "ada@example.com"
     assert user.role == "customer" and user.seller_id is None
     assert user.to_dict()["preferences"] == {
-        "language": "en", "currency": "USD", "notifications": {"email": True, "sms": False, "push": True}}
+        "language": "en", "currency": "USD", "notifications": {"email": True, "sms": False, "push": True,
+                                                               "in_app": True, "muted": ()}}
 
 
 @pytest.mark.parametrize("email", ["not-an-email", "ada@", "@example.com", "ada@@example.com", "ada@localhost"])
@@ -76,7 +77,8 @@ def test_a_shopper_turns_on_sms_and_switches_currency_without_losing_other_choic
     user = ada()
     assert user.update_profile({"preferences": {"currency": "eur", "notifications": {"sms": True}}})
     prefs = user.to_dict()["preferences"]
-    assert prefs == {"language": "en", "currency": "EUR", "notifications": {"email": True, "sms": True, "push": True}}
+    assert prefs == {"language": "en", "currency": "EUR", "notifications": {"email": True, "sms": True, "push": True,
+                                                                           "in_app": True, "muted": ()}}
     assert user.version == 1
 
 

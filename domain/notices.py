@@ -123,9 +123,10 @@ def _payment_failed(event_id: str, data: dict[str, Any], facts: Facts) -> list[N
 
 
 def _refund(event_id: str, data: dict[str, Any], facts: Facts) -> list[Notice]:
-    amount = data.get("refund_amount")
+    amount = data.get("refund_amount", data.get("amount"))  # order.lines_cancelled / return.refunded
     if not isinstance(amount, int) or amount <= 0:
         return []
+    data = {**data, "refund_amount": amount}
     return _to_shopper("refund_issued", "Refund issued for order {order}",
                        "We refunded {amount} for order {order}.")(event_id, data, facts)
 
@@ -192,7 +193,8 @@ def _low_stock(event_id: str, data: dict[str, Any], facts: Facts) -> list[Notice
 
 
 def _review_held(event_id: str, data: dict[str, Any], facts: Facts) -> list[Notice]:
-    name, reason = facts.product_name(data.get("product_id")), data.get("reason") or "the automatic checks"
+    reasons = data.get("reasons") or ([data["reason"]] if data.get("reason") else [])
+    name, reason = facts.product_name(data.get("product_id")), ", ".join(map(str, reasons)) or "the automatic checks"
     return [Notice("review_held", Audience("admins"), "A review is waiting for moderation",
                    f"A review of {name} was held: {reason}.",
                    key=event_id, data={"review_id": data.get("review_id"), "product_id": data.get("product_id")})]
@@ -209,9 +211,9 @@ RULES: dict[str, Rule] = {
     "order.created": _confirmed,
     "order.confirmed": _confirmed,
     "checkout.failed": _payment_failed,
-    "order.shipped": _shipped,
+    # a shopper hears of each parcel (every order ships and is delivered through its fulfilments, the admin's
+    # whole-order moves too); `order.shipped`/`order.delivered` follow the last parcel's event and would repeat it
     "fulfilment.shipped": _shipped,
-    "order.delivered": _delivered,
     "fulfilment.delivered": _delivered,
     "return.approved": _return_approved,
     "return.refunded": _refund,
@@ -220,11 +222,12 @@ RULES: dict[str, Rule] = {
     "inventory.adjusted": _back_in_stock,
     "inventory.released": _back_in_stock,
     "inventory.expired": _back_in_stock,
-    "purchase_order.received": _back_in_stock,
+    "inventory.restocked": _back_in_stock,  # returned units (resellable) back on hand
+    # a received purchase order is followed by its `inventory.adjusted`, which tells of the restock once
     "inventory.low_stock": _low_stock,
     "review.held": _review_held,
 }
-STOCK_TYPES = frozenset({"inventory.adjusted", "inventory.released", "inventory.expired", "purchase_order.received",
+STOCK_TYPES = frozenset({"inventory.adjusted", "inventory.released", "inventory.expired", "inventory.restocked",
                          "inventory.low_stock"})
 
 

@@ -47,14 +47,15 @@ def test_events_other_work_will_emit_notify_the_right_people(shop: Shop, setting
     emit(redis_client, settings, "fulfilment.delivered", user_id=user_id, order_id=order_id, fulfilment_id="ful_1")
     emit(redis_client, settings, "return.approved", user_id=user_id, order_id=order_id, return_id="ret_1")
     emit(redis_client, settings, "return.refunded", user_id=user_id, order_id=order_id, return_id="ret_1",
-         refund_amount=1250, currency="USD")
+         amount=1250, currency="USD")
     emit(redis_client, settings, "order.lines_cancelled", user_id=user_id, order_id=order_id, refund_amount=0)
-    # the 3 units arrived with this purchase order: the variant had none before it
-    emit(redis_client, settings, "purchase_order.received", purchase_order_id="po_1", lines={variant_id: 3})
+    # the 3 units of a received purchase order (its inventory.adjusted): the variant had none before it
+    emit(redis_client, settings, "inventory.adjusted", variant_id=variant_id, delta=3, available=3, on_hand=3,
+         reason="purchase order received", actor="purchase_order", shard=0)
     emit(redis_client, settings, "inventory.low_stock", variant_id=variant_id, available=1, threshold=2,
          reorder_point=5, seller_id=_seller_id(shop, seller), shard=0)
     held = emit(redis_client, settings, "review.held", review_id="rev_1", product_id=product["id"],
-                user_id=user_id, reason="banned_words")
+                user_id=user_id, reasons=["link"])
 
     box = inbox_with(shop, shopper, ["order_shipped", "order_delivered", "return_approved", "refund_issued",
                                      "back_in_stock"])

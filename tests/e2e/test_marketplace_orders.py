@@ -22,6 +22,7 @@ from tests.marketplace import (
     ship,
 )
 from tests.shop import Shop, assert_error
+from tests.support import wait_until
 
 pytestmark = pytest.mark.ray
 
@@ -140,6 +141,15 @@ def test_a_mixed_order_ships_per_seller_one_line_comes_back_and_the_sellers_are_
     paid = [json.loads(e["data"]) for _, e in redis_client.xrange(settings.events_stream)
             if e["type"] == "seller.payout_paid"]
     assert {(p["seller_id"], p["amount"]) for p in paid} >= {(looms.seller_id, 2916), (lamps.seller_id, 1944)}
+
+    # the shopper hears of the order, of each parcel (not once more for the whole order), of the return and refund
+    expected = ["order_confirmed", "order_delivered", "order_delivered", "order_shipped", "order_shipped",
+                "refund_issued", "return_approved"]
+    box = wait_until(lambda: sorted((b := shop.http.get("/v1/notifications", headers=ada.headers,
+                                                        params={"page_size": 50}).json())
+                                    and [n["kind"] for n in b["items"]]) == expected and b)
+    refund = next(n for n in box["items"] if n["kind"] == "refund_issued")
+    assert "32.40 USD" in refund["body"] and refund["data"]["return_id"] == return_id
 
 
 def test_the_seller_sees_its_own_lines_and_never_the_shoppers_payment(shop: Shop) -> None:

@@ -17,6 +17,7 @@ from domain.fulfilments import order_of
 from domain.orders import Order
 from domain.seller_ledger import totals
 from domain.seller_views import seller_order, seller_returns, summary
+from serve.admin_log import record_admin_action
 from serve.context import Context
 from serve.deps import AdminUser, Ctx, SellerOrAdmin
 from serve.errors import documented
@@ -63,6 +64,13 @@ def own_seller(user: Principal) -> str:
     return user.seller_id
 
 
+async def _audited(ctx: Context, user: Principal, action: str, part: str, part_id: str, **details: Any) -> None:
+    """An admin acting in a seller's place goes to the audit log (serve/admin_log.py), as an action on the order
+    with the fulfilment's or return's id; a seller's own acts do not."""
+    if user.is_admin:
+        await record_admin_action(ctx, user, action, "order", order_of(part_id), **{part: part_id}, **details)
+
+
 def _shard(ctx: Context, part_id: str) -> Any:
     """The shopper shard owning the fulfilment's or return's order (found from the id alone)."""
     return ctx.router.owner("shoppers", order_of(part_id))
@@ -76,6 +84,8 @@ async def ship(fulfilment_id: PartId, body: ShipIn, ctx: Ctx, user: SellerOrAdmi
     (held for review); 404 another seller's."""
     order = await _shard(ctx, fulfilment_id).ship_fulfilment.remote(
         fulfilment_id, acting_seller(user), body.carrier, body.tracking_number)
+    await _audited(ctx, user, "fulfilment.ship", "fulfilment_id", fulfilment_id, carrier=body.carrier,
+                   tracking_number=body.tracking_number)
     return {"order": _for(order, user)}
 
 
@@ -83,6 +93,7 @@ async def ship(fulfilment_id: PartId, body: ShipIn, ctx: Ctx, user: SellerOrAdmi
 async def deliver(fulfilment_id: PartId, ctx: Ctx, user: SellerOrAdmin) -> dict[str, Any]:
     """The carrier delivered it (reported by the seller or an admin): 200 `{"order"}`; 409 unless shipped."""
     order = await _shard(ctx, fulfilment_id).deliver_fulfilment.remote(fulfilment_id, acting_seller(user))
+    await _audited(ctx, user, "fulfilment.deliver", "fulfilment_id", fulfilment_id)
     return {"order": _for(order, user)}
 
 
@@ -94,6 +105,8 @@ async def cancel(fulfilment_id: PartId, body: SellerCancelIn, ctx: Ctx, user: Se
     order = await _shard(ctx, fulfilment_id).cancel_lines.remote(
         order_of(fulfilment_id), None, lines_of(body.lines) if body.lines else None, body.reason,
         "seller" if seller_id else "admin", seller_id, fulfilment_id)
+    await _audited(ctx, user, "fulfilment.cancel", "fulfilment_id", fulfilment_id, reason=body.reason,
+                   lines=lines_of(body.lines) if body.lines else None)
     return {"order": _for(order, user)}
 
 
@@ -107,22 +120,26 @@ def _for(order: dict[str, Any], user: Principal) -> dict[str, Any]:
 @router.post("/v1/seller/returns/{return_id}/approve")
 async def approve(return_id: PartId, ctx: Ctx, user: SellerOrAdmin) -> dict[str, Any]:
     """200 `{"return"}` approved (again: unchanged); 409 once rejected; 404 another seller's."""
-    return {"return": await _shard(ctx, return_id).decide_return.remote(return_id, acting_seller(user), True)}
+    decided = await _shard(ctx, return_id).decide_return.remote(return_id, acting_seller(user), True)
+    await _audited(ctx, user, "return.approve", "return_id", return_id)
+    return {"return": decided}
 
 
 @router.post("/v1/seller/returns/{return_id}/reject")
 async def reject(return_id: PartId, body: RejectIn, ctx: Ctx, user: SellerOrAdmin) -> dict[str, Any]:
     """200 `{"return"}` rejected with the reason; 409 once approved."""
-    return {"return": await _shard(ctx, return_id).decide_return.remote(
-        return_id, acting_seller(user), False, body.reason)}
+    decided = await _shard(ctx, return_id).decide_return.remote(return_id, acting_seller(user), False, body.reason)
+    await _audited(ctx, user, "return.reject", "return_id", return_id, reason=body.reason)
+    return {"return": decided}
 
 
 @router.post("/v1/seller/returns/{return_id}/receive")
 async def receive(return_id: PartId, body: ReceiveIn, ctx: Ctx, user: SellerOrAdmin) -> dict[str, Any]:
     """The units are back (`resellable`: on sale again; `damaged`: the damaged bin) and their worth is refunded,
     once: 200 `{"return"}` refunded (again: unchanged); 409 unless approved."""
-    return {"return": await _shard(ctx, return_id).receive_return.remote(
-        return_id, acting_seller(user), body.condition)}
+    received = await _shard(ctx, return_id).receive_return.remote(return_id, acting_seller(user), body.condition)
+    await _audited(ctx, user, "return.receive", "return_id", return_id, condition=body.condition)
+    return {"return": received}
 
 
 # -- the seller's views ----------------------------------------------------------------------------------------
@@ -170,4 +187,8 @@ async def run_payouts(ctx: Ctx, admin: AdminUser) -> dict[str, Any]:
     again (a payout left pending is finished first; nothing is paid twice)."""
     sellers = [s for s in await reads.sellers(ctx) if s.get("status") == "approved"]
     runs = await asyncio.gather(*(ctx.router.owner("users", s["user_id"]).pay_out.remote(s["id"]) for s in sellers))
-    return {"payouts": [p for run in runs for p in run]}
+    payouts = [p for run in runs for p in run]
+    for payout in payouts:
+        await record_admin_action(ctx, admin, "seller.payout", "seller", payout["seller_id"],
+                                  payout_id=payout["payout_id"], amount=-payout["amount"])
+    return {"payouts": payouts}

@@ -34,6 +34,23 @@ def test_admin_actions_are_in_the_audit_log(shop: Shop) -> None:
     assert [(e["action"], e["details"]["status"]) for e in moves] == [
         ("order.status", "delivered"), ("order.status", "shipped"), ("order.status", "packed")]
 
+    # an admin acting in the seller's place (a parcel shipped, a return decided and received) is logged; the
+    # seller's own acts are not
+    second = shop.product(owner=seller)
+    assert shop.add_to_cart(shopper, second).status_code == 200
+    placed = shop.checkout(shopper, shop.checkout_body(shopper))
+    assert placed.status_code == 201, placed.text
+    (parcel,) = placed.json()["order"]["fulfilments"]
+    r = shop.http.post(f"/v1/seller/fulfilments/{parcel['id']}/ship", json={"carrier": "UPS",
+                       "tracking_number": "1Z-AUDIT"}, headers=shop.admin.headers)
+    assert r.status_code == 200, r.text
+    order_id = placed.json()["order"]["id"]
+    [shipped] = audit(shop, target_type="order", target_id=order_id)
+    assert (shipped["action"], shipped["details"]["fulfilment_id"], shipped["details"]["tracking_number"]) == (
+        "fulfilment.ship", parcel["id"], "1Z-AUDIT")
+    assert shop.http.post(f"/v1/seller/fulfilments/{parcel['id']}/deliver", headers=seller.headers).status_code == 200
+    assert len(audit(shop, target_type="order", target_id=order_id)) == 1
+
     review = write_review(shop, shopper, anvil, 1, body="Rusty, see www.anvils.example.org").json()["review"]
     assert shop.http.post(f"/v1/admin/reviews/{review['id']}/reject", json={"reason": "advertising"},
                           headers=shop.admin.headers).status_code == 200

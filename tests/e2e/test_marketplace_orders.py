@@ -118,6 +118,9 @@ def test_a_mixed_order_ships_per_seller_one_line_comes_back_and_the_sellers_are_
     rerun = shop.http.post("/v1/admin/payouts/run", headers=shop.admin.headers).json()["payouts"]
     assert not {p["seller_id"] for p in rerun} & set(mine)
     assert ledger(shop, looms)["paid_out"] == 2916
+    logged = shop.http.get("/v1/admin/audit-log", params={"target_type": "seller", "target_id": looms.seller_id},
+                           headers=shop.admin.headers).json()["items"]
+    assert [e["details"]["amount"] for e in logged if e["action"] == "seller.payout"] == [2916], "the admin's run"
 
     summary = shop.http.get("/v1/seller/summary", headers=looms.headers).json()["summary"]
     assert (summary["sales"], summary["units"], summary["pending_fulfilments"], summary["balance"]) == (3240, 1, 0, 0)

@@ -47,6 +47,7 @@ SCENARIOS: dict[str, list[str]] = {  # scenario -> victims, killed in this order
     "shopper shard (SIGKILL x2)": ["shoppers", "shoppers"],
     "shopper shard (ray.kill)": ["shoppers:ray.kill"],
     "users, catalog, coupons (SIGKILL)": ["users", "catalog", "coupons"],
+    "reviews, ratings, notifier (SIGKILL)": ["reviews", "ratings", "notifier"],
     "API replica (SIGKILL)": ["api"],
     "redis-server (SIGKILL, restart from AOF)": ["redis"],
     "shards restarting while redis-server is down": ["redis:down", "inventory", "shoppers", "redis:up"],

@@ -232,6 +232,12 @@ def seller_ratings(shard: int) -> str:
     return f"{PREFIX}:seller-ratings:{shard}"
 
 
+# the review shards' published rating per product, and the products whose rating the catalog has yet to store
+# (zset product_id -> microseconds when it changed), written with the review change; read by actors/ratings.py
+PRODUCT_RATINGS = f"{PREFIX}:product-rating"  # hash product_id -> {"rating", "review_count"}
+RATINGS_DUE = f"{PREFIX}:ratings:due"
+
+
 SELLER_RATING_SUMMARY = f"{PREFIX}:seller-rating"  # hash seller_id -> {"average", "count"}, for listings
 
 

@@ -11,6 +11,7 @@ The seller ratings this shard also owns (by seller id) are in actors/seller_rati
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from actors import keys
@@ -179,6 +180,9 @@ class ReviewShard(SellerRatingCommands):
         after = self.book.rating(product_id)
         if after != before:
             changes.emit("product.rating_changed", product_id=product_id, rating=after[0], review_count=after[1])
+            # for the rating follower (actors/ratings.py): the rating, and the product due to the catalog
+            changes.hset(keys.PRODUCT_RATINGS, product_id, {"rating": after[0], "review_count": after[1]})
+            changes.zadd(keys.RATINGS_DUE, product_id, time.time_ns() // 1000)
 
     def _save(self, review: Review, changes: Changes) -> None:
         created = epoch_of(review.created_at)

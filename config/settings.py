@@ -209,7 +209,7 @@ class Settings(BaseSettings):
     review_burst_per_product: int = Field(default=20, ge=1)  # reviews on one product within the window, then held
     review_burst_seconds: float = Field(default=3600, gt=0)
     review_reports_to_hold: int = Field(default=3, ge=1)  # shoppers' reports that hold a published review again
-    ratings_batch_max: int = Field(default=200, ge=1, le=100000)  # events the rating follower reads at once
+    ratings_batch_max: int = Field(default=200, ge=1, le=100000)  # due products the rating follower sends per round
 
     # -- scheduled jobs (actors/scheduler.py, docs/operations.md "Scheduled jobs"): each run is a Ray Job ----------
     scheduler: bool = True  # `make run` starts the scheduler actor

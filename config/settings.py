@@ -231,6 +231,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # how mail leaves: `smtp`, or `console` (printed on the notifier's output, which `make run` shows; it holds
+    # reset tokens, so never in production). None: console in local development, smtp everywhere else
+    mail_transport: Literal["smtp", "console"] | None = None
     # a delivery (mail or webhook) that failed is tried again after base * 2^(attempt-1) seconds, capped
     delivery_backoff_seconds: float = Field(default=2.0, gt=0)
     delivery_backoff_max_seconds: float = Field(default=600, gt=0)
@@ -309,11 +312,19 @@ class Settings(BaseSettings):
             raise ValueError("schedules: `exporter` names the lake exporter's job (see the `exporter` setting)")
         if self.login_failure_memory_seconds < self.login_backoff_max_seconds:
             raise ValueError("login_failure_memory_seconds must be at least login_backoff_max_seconds")
+        if self.env == "production" and self.mail_transport == "console":
+            raise ValueError("BAZAAR_MAIL_TRANSPORT=console prints mails (and their reset tokens): not in production")
         return self
 
     @property
     def redis_dir(self) -> Path:
         return self.data_dir / "redis"
+
+    @property
+    def mail_via(self) -> Literal["smtp", "console"]:
+        if self.mail_transport is not None:
+            return self.mail_transport
+        return "console" if self.env == "local" else "smtp"
 
     @property
     def private_webhooks_allowed(self) -> bool:

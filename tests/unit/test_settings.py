@@ -55,3 +55,26 @@ def test_an_empty_secret_file_is_refused_rather_than_signing_with_nothing(tmp_pa
     (tmp_path / "secrets" / "jwt_secret").write_text("\n")
     with pytest.raises(SettingsError, match="is empty"):
         load_settings(env="local", data_dir=tmp_path)
+
+
+def test_mail_is_printed_in_local_development_sent_by_smtp_elsewhere_and_never_printed_in_production(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from actors.senders import send_mail
+    from domain.deliveries import Delivery
+
+    local = load_settings(env="local", data_dir=tmp_path, jwt_secret="short")
+    assert local.mail_via == "console"
+    assert load_settings(env="test", data_dir=tmp_path, jwt_secret="short").mail_via == "smtp"
+    assert load_settings(env="local", data_dir=tmp_path, jwt_secret="short", mail_transport="smtp").mail_via == "smtp"
+    with pytest.raises(SettingsError) as refused:
+        load_settings(env="production", data_dir=tmp_path, jwt_secret="s" * PRODUCTION_SECRET_MIN_BYTES,
+                      mail_transport="console")
+    assert "BAZAAR_MAIL_TRANSPORT" in str(refused.value.code)
+
+    mail = Delivery("dlv_1", "mail", "ada@example.com", "order_confirmed", "Order BZ-100001 confirmed", "Thanks!", 0.0)
+    outcome = asyncio.run(send_mail(local, mail))  # no SMTP server anywhere: printed, and counted as sent
+    assert outcome.ok
+    printed = capsys.readouterr().out
+    assert "mail to ada@example.com: Order BZ-100001 confirmed" in printed and "Thanks!" in printed

@@ -29,7 +29,7 @@ class Outcome:
 
 
 async def send_mail(settings: Settings, delivery: Delivery) -> Outcome:
-    if settings.mail_via == "console":  # local development: the mail on the notifier's output (make run shows it)
+    if settings.mail_via == "console":  # local development: the mail on the notifier's output (its Ray worker log)
         print(f"mail to {delivery.target}: {delivery.subject}\n{delivery.body}\n", flush=True)
         return Outcome(True)
     message = EmailMessage()

@@ -231,7 +231,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = Field(default=10, gt=0, le=300)
-    # how mail leaves: `smtp`, or `console` (printed on the notifier's output, which `make run` shows; it holds
+    # how mail leaves: `smtp`, or `console` (printed on the notifier's output, its Ray worker log; it holds
     # reset tokens, so never in production). None: console in local development, smtp everywhere else
     mail_transport: Literal["smtp", "console"] | None = None
     # a delivery (mail or webhook) that failed is tried again after base * 2^(attempt-1) seconds, capped

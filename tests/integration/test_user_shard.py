@@ -159,7 +159,9 @@ def test_a_rush_of_registrations_hashes_within_the_cap_and_the_overflow_is_busy(
     assert peak == 1  # argon2id's memory, once at a time
     registered = [email for email, answer in zip(emails, answers, strict=True) if isinstance(answer, dict)]
     refused = [answer for answer in answers if not isinstance(answer, dict)]
-    assert len(registered) == 3, answers  # one hashing, two waiting: all were there before any hash finished
+    # one hashing and two waiting are admitted; the rest are busy, unless a hash finished (freeing its slot) before
+    # the last of the rush reached the gate: each first awaits Redis for its email, so on a slow machine it may
+    assert 3 <= len(registered) < len(emails) and refused, answers
     assert all(isinstance(answer, Unavailable) and answer.code == "busy" for answer in refused), refused
     assert all(client.hget(keys.USER_EMAILS, email) for email in registered)
     assert not any(client.hget(keys.USER_EMAILS, email) for email in set(emails) - set(registered))  # still free

@@ -26,13 +26,8 @@ class Seller:
 
 def approved_seller(shop: Shop, price: int, stock: int, name: str) -> Seller:
     """A shopper who applied, was approved, signed in again as a seller and listed one product."""
-    account = shop.register()
-    r = shop.http.post("/v1/sellers", json={"store_name": name}, headers=account.headers)
-    assert r.status_code == 201, r.text
-    seller_id = r.json()["seller"]["id"]
-    assert shop.http.post(f"/v1/admin/sellers/{seller_id}/approve", headers=shop.admin.headers).status_code == 200
-    account = shop.login(account.email, account.password)  # the new token carries the seller role
-    return Seller(account, seller_id, shop.product(stock=stock, price=price, owner=account))
+    account = shop.approved_seller(store_name=name)
+    return Seller(account, account.user["seller_id"], shop.product(stock=stock, price=price, owner=account))
 
 
 def buy(shop: Shop, shopper: Account, lines: list[tuple[Seller, int]]) -> dict[str, Any]:

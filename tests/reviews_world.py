@@ -28,14 +28,7 @@ def delivered_order(shop: Shop, shopper: Account, product: dict[str, Any], varia
 
 def approved_seller(shop: Shop, store_name: str = "Babbage & Daughters") -> Account:
     """A shopper who applied to sell and was approved, signed in again so the token carries the seller role."""
-    account = shop.register()
-    r = shop.http.post("/v1/sellers", json={"store_name": store_name}, headers=account.headers)
-    assert r.status_code == 201, r.text
-    approved = shop.http.post(f"/v1/admin/sellers/{r.json()['seller']['id']}/approve", headers=shop.admin.headers)
-    assert approved.status_code == 200, approved.text
-    seller = shop.login(account.email, account.password)
-    seller.user = {**account.user, "seller_id": r.json()["seller"]["id"]}
-    return seller
+    return shop.approved_seller(store_name=store_name)
 
 
 def write_review(shop: Shop, account: Account, product: dict[str, Any], rating: int = 5,

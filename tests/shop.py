@@ -95,7 +95,7 @@ class Shop:
         r = self.http.post(f"/v1/admin/sellers/{seller_id}/approve", headers=self.admin.headers)
         assert r.status_code == 200, r.text
         seller = self.login(account.email, account.password)
-        seller.user = {"seller_id": seller_id, "id": account.user["id"]}
+        seller.user = {**account.user, "seller_id": seller_id}
         return seller
 
     # catalog ----------------------------------------------------------------------------------------

@@ -44,8 +44,12 @@ bench: install bench-deps
 	$(BIN)/python -m benchmarks.core
 
 # the PostgreSQL baselines need the `bench` extra (asyncpg)
+# and wrk (a C HTTP load generator: latency without the Python client's own waits), via apt-get as root
 bench-deps:
 	@$(BIN)/python -c "import asyncpg, matplotlib" 2>/dev/null || $(BIN)/python -m pip install -q -e '.[bench]'
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null || echo "wrk not installed: Python client only"; \
+	  else echo "wrk is missing (Debian/Ubuntu: sudo apt-get install wrk): Python client only"; fi; }
 
 # a large, realistic catalog as Parquet for benchmarks (var/catalog/products-N.parquet); `make catalog N=50000`
 catalog: install

@@ -97,24 +97,26 @@ class Deliveries:
         raws = await self.redis.hmget(keys.delivery_jobs(queue), ids)  # type: ignore[misc]
         return [Delivery.from_dict(json.loads(raw)) for raw in raws if raw]
 
-    async def finish(self, delivery: Delivery, next_at: float | None, now: float,
-                     attempt: dict[str, Any] | None = None) -> None:
-        """After a try: sent (next_at None, state pending) is forgotten; failed is due again at `next_at`; dead
-        is kept as a dead letter. A webhook's attempt is added to its endpoint's list in the same transaction."""
-        queue, pipe = delivery.queue, self.redis.pipeline(transaction=True)
-        if delivery.state == "dead":
-            pipe.hset(keys.delivery_jobs(queue), delivery.id, json.dumps(delivery.to_dict()))
-            pipe.zrem(keys.delivery_due(queue), delivery.id)
-            pipe.zadd(keys.delivery_dead(queue), {delivery.id: now})
-        elif next_at is None:
-            pipe.hdel(keys.delivery_jobs(queue), delivery.id)
-            pipe.zrem(keys.delivery_due(queue), delivery.id)
-        else:
-            pipe.hset(keys.delivery_jobs(queue), delivery.id, json.dumps(delivery.to_dict()))
-            pipe.zadd(keys.delivery_due(queue), {delivery.id: next_at})
-        if attempt is not None:
-            pipe.lpush(keys.webhook_attempts(delivery.target), json.dumps(attempt))
-            pipe.ltrim(keys.webhook_attempts(delivery.target), 0, ATTEMPTS_KEPT - 1)
+    async def finish(self, tried: list[tuple[Delivery, float | None, dict[str, Any] | None]], now: float) -> None:
+        """After tries, in one transaction, per (delivery, next_at, attempt): sent (next_at None, state pending) is
+        forgotten; failed is due again at `next_at`; dead is kept as a dead letter. A webhook's `attempt` is added
+        to its endpoint's list."""
+        pipe = self.redis.pipeline(transaction=True)
+        for delivery, next_at, attempt in tried:
+            queue = delivery.queue
+            if delivery.state == "dead":
+                pipe.hset(keys.delivery_jobs(queue), delivery.id, json.dumps(delivery.to_dict()))
+                pipe.zrem(keys.delivery_due(queue), delivery.id)
+                pipe.zadd(keys.delivery_dead(queue), {delivery.id: now})
+            elif next_at is None:
+                pipe.hdel(keys.delivery_jobs(queue), delivery.id)
+                pipe.zrem(keys.delivery_due(queue), delivery.id)
+            else:
+                pipe.hset(keys.delivery_jobs(queue), delivery.id, json.dumps(delivery.to_dict()))
+                pipe.zadd(keys.delivery_due(queue), {delivery.id: next_at})
+            if attempt is not None:
+                pipe.lpush(keys.webhook_attempts(delivery.target), json.dumps(attempt))
+                pipe.ltrim(keys.webhook_attempts(delivery.target), 0, ATTEMPTS_KEPT - 1)
         await pipe.execute()
 
     async def revive(self, queue: Queue, delivery_id: str, now: float) -> Delivery | None:

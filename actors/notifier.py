@@ -24,7 +24,7 @@ from redis.exceptions import ResponseError
 from actors import keys
 from actors.deliveries import Deliveries
 from actors.notifier_batch import BatchBuilder, Entry
-from actors.senders import Outcome, WebhookSender, resolves_publicly, send_mail
+from actors.senders import MailSender, Outcome, WebhookSender, resolves_publicly
 from actors.shard import ShardActor
 from actors.store import Changes
 from config import Settings
@@ -59,6 +59,7 @@ class Notifier(ShardActor):
         self.deliveries = Deliveries(self.store.redis)
         self.builder = BatchBuilder(settings, self.store.redis)
         self.webhook_sender = WebhookSender(settings)
+        self.mail_sender = MailSender(settings)
 
     def load(self, client: Any) -> None:
         self.webhooks = {wid: Webhook.from_dict(json.loads(raw)) for wid, raw in client.hgetall(keys.WEBHOOKS).items()}
@@ -218,13 +219,9 @@ class Notifier(ShardActor):
     async def _deliver(self, queue: Queue) -> None:
         gate = asyncio.Semaphore(SENDS_AT_ONCE)
 
-        async def one(delivery: Delivery) -> None:
+        async def call(delivery: Delivery) -> Outcome:
             async with gate:
-                if queue == "mail":
-                    outcome = await send_mail(self.settings, delivery)
-                else:
-                    outcome = await self.webhook_sender.send(self.webhooks.get(delivery.target), delivery)
-                await self._record_outcome(delivery, outcome)
+                return await self.webhook_sender.send(self.webhooks.get(delivery.target), delivery)
 
         while True:
             try:
@@ -232,30 +229,38 @@ class Notifier(ShardActor):
                 if not due:
                     await asyncio.sleep(DELIVERY_POLL_SECONDS)
                     continue
-                await asyncio.gather(*(one(d) for d in due))
+                if queue == "mail":
+                    outcomes = await self.mail_sender.send(due)
+                else:
+                    outcomes = list(await asyncio.gather(*(call(d) for d in due)))
+                await self._record_outcomes(list(zip(due, outcomes, strict=True)))
             except Exception:
                 log.exception("notifier: %s deliveries failed; trying again", queue)
                 await asyncio.sleep(1.0)
 
-    async def _record_outcome(self, delivery: Delivery, outcome: Outcome) -> None:
+    async def _record_outcomes(self, tried: list[tuple[Delivery, Outcome]]) -> None:
+        """Each try's outcome, the batch's in one transaction: sent, due again after a backoff, or a dead letter."""
         now = time.time()
-        attempt = None
-        if delivery.queue == "webhook":
-            attempt = {"delivery_id": delivery.id, "event_id": delivery.subject, "event_type": delivery.kind,
-                       "attempt": delivery.attempts + 1, "status_code": outcome.status_code, "ok": outcome.ok,
-                       "error": outcome.error, "at": now_iso()}
-        if outcome.ok:
-            self.counts["sent"] += 1
-            await self.deliveries.finish(delivery, None, now, attempt)
-            return
-        self.counts["failed"] += 1
-        limit = self.settings.mail_max_attempts if delivery.queue == "mail" else self.settings.webhook_max_attempts
-        if delivery.failed(outcome.error or "failed", now, limit, outcome.permanent):
-            self.counts["dead"] += 1
-            log.warning("notifier: %s %s is a dead letter: %s", delivery.queue, delivery.id, outcome.error)
-        delay = retry_delay(delivery.attempts, self.settings.delivery_backoff_seconds,
-                            self.settings.delivery_backoff_max_seconds)
-        await self.deliveries.finish(delivery, now + delay, now, attempt)
+        finished: list[tuple[Delivery, float | None, dict[str, Any] | None]] = []
+        for delivery, outcome in tried:
+            attempt = None
+            if delivery.queue == "webhook":
+                attempt = {"delivery_id": delivery.id, "event_id": delivery.subject, "event_type": delivery.kind,
+                           "attempt": delivery.attempts + 1, "status_code": outcome.status_code, "ok": outcome.ok,
+                           "error": outcome.error, "at": now_iso()}
+            if outcome.ok:
+                self.counts["sent"] += 1
+                finished.append((delivery, None, attempt))
+                continue
+            self.counts["failed"] += 1
+            limit = self.settings.mail_max_attempts if delivery.queue == "mail" else self.settings.webhook_max_attempts
+            if delivery.failed(outcome.error or "failed", now, limit, outcome.permanent):
+                self.counts["dead"] += 1
+                log.warning("notifier: %s %s is a dead letter: %s", delivery.queue, delivery.id, outcome.error)
+            delay = retry_delay(delivery.attempts, self.settings.delivery_backoff_seconds,
+                                self.settings.delivery_backoff_max_seconds)
+            finished.append((delivery, now + delay, attempt))
+        await self.deliveries.finish(finished, now)
 
 
 def _stream_id(entry_id: str) -> tuple[int, int]:

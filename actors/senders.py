@@ -8,7 +8,9 @@ import json
 import socket
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.text import MIMEText
+from email.utils import formatdate, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,30 +30,92 @@ class Outcome:
     status_code: int | None = None
 
 
-async def send_mail(settings: Settings, delivery: Delivery) -> Outcome:
-    if settings.mail_via == "console":  # local development: the mail on the notifier's output (its Ray worker log)
-        print(f"mail to {delivery.target}: {delivery.subject}\n{delivery.body}\n", flush=True)
+class MailSender:
+    """Mail through SMTP: the mails due at once go over a few sessions (`SESSIONS`), each sending its share one after
+    another over one connection, so a batch costs a few connections and greetings rather than one per mail (at
+    checkout rates the per-mail connection, its EHLO and a fresh `getfqdn` were most of the notifier's time).
+    A session that breaks fails the rest of its share, to be retried."""
+
+    SESSIONS = 4
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sender = parseaddr(settings.smtp_from)[1] or settings.smtp_from
+        self._hostname: str | None = None
+
+    async def send(self, deliveries: list[Delivery]) -> list[Outcome]:
+        """One outcome per delivery, in order."""
+        if self.settings.mail_via == "console":  # local development: on the notifier's output (its Ray worker log)
+            for delivery in deliveries:
+                print(f"mail to {delivery.target}: {delivery.subject}\n{delivery.body}\n", flush=True)
+            return [Outcome(True)] * len(deliveries)
+        if self._hostname is None:  # the EHLO name, looked up once (it may ask DNS)
+            self._hostname = await asyncio.to_thread(socket.getfqdn)
+        shares = [deliveries[n::self.SESSIONS] for n in range(min(self.SESSIONS, len(deliveries)))]
+        answered = await asyncio.gather(*(self._session(share) for share in shares))
+        outcomes: list[Outcome] = [Outcome(False)] * len(deliveries)
+        for n, share_outcomes in enumerate(answered):
+            outcomes[n::self.SESSIONS] = share_outcomes
+        return outcomes
+
+    async def _session(self, deliveries: list[Delivery]) -> list[Outcome]:
+        settings = self.settings
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        client = aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, local_hostname=self._hostname,
+                                 use_tls=settings.smtp_tls == "tls", start_tls=settings.smtp_tls == "starttls",
+                                 username=settings.smtp_username, password=password,
+                                 timeout=settings.smtp_timeout_seconds)
+        outcomes: list[Outcome] = []
+        try:
+            await client.connect()
+            for delivery in deliveries:
+                outcome = await self._one(client, delivery)
+                outcomes.append(outcome)
+                if not outcome.ok and not client.is_connected:
+                    break
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            outcomes.append(Outcome(False, f"{type(exc).__name__}: {exc}"))
+        finally:
+            if client.is_connected:
+                try:
+                    await client.quit()
+                except (TimeoutError, aiosmtplib.SMTPException, OSError):
+                    client.close()
+        broken = outcomes[-1] if outcomes and not outcomes[-1].ok else Outcome(False, "the session ended")
+        return outcomes + [broken] * (len(deliveries) - len(outcomes))
+
+    async def _one(self, client: aiosmtplib.SMTP, delivery: Delivery) -> Outcome:
+        try:
+            await client.sendmail(self.sender, [delivery.target], mail_bytes(self.settings.smtp_from, delivery))
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            return Outcome(False, f"recipient refused: {codes}", permanent=all(c >= 500 for c in codes))
+        except aiosmtplib.SMTPResponseException as exc:
+            return Outcome(False, f"{exc.code} {exc.message}", permanent=exc.code >= 500)
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            return Outcome(False, f"{type(exc).__name__}: {exc}")
+        except ValueError as exc:  # an address SMTP cannot carry: it never will
+            return Outcome(False, f"unusable address: {exc}", permanent=True)
         return Outcome(True)
-    message = EmailMessage()
-    message["From"] = settings.smtp_from
-    message["To"] = delivery.target
-    message["Subject"] = delivery.subject
-    message["Message-ID"] = f"<{delivery.id}@bazaar>"  # the same on a retry: receivers may deduplicate
-    message.set_content(delivery.body)
-    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    try:
-        await aiosmtplib.send(message, hostname=settings.smtp_host, port=settings.smtp_port,
-                              use_tls=settings.smtp_tls == "tls", start_tls=settings.smtp_tls == "starttls",
-                              username=settings.smtp_username, password=password,
-                              timeout=settings.smtp_timeout_seconds)
-    except aiosmtplib.SMTPRecipientsRefused as exc:
-        codes = [r.code for r in exc.recipients]
-        return Outcome(False, f"recipient refused: {codes}", permanent=all(c >= 500 for c in codes))
-    except aiosmtplib.SMTPResponseException as exc:
-        return Outcome(False, f"{exc.code} {exc.message}", permanent=exc.code >= 500)
-    except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-        return Outcome(False, f"{type(exc).__name__}: {exc}")
-    return Outcome(True)
+
+
+def mail_bytes(from_: str, delivery: Delivery) -> bytes:
+    """The message as sent: UTF-8 text, a non-ASCII subject encoded (RFC 2047), and the delivery's own Message-ID,
+    the same on a retry (receivers may deduplicate). Built with the compat32 classes (a fifth of the cost of
+    EmailMessage's header registry), which do not refuse a line break in a header: every header value is put on
+    one line here first."""
+    message = MIMEText(delivery.body, "plain", "utf-8")
+    subject = one_line(delivery.subject)
+    message["From"] = one_line(from_)
+    message["To"] = one_line(delivery.target)
+    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = f"<{one_line(delivery.id)}@bazaar>"
+    return message.as_bytes()
+
+
+def one_line(value: str) -> str:
+    return " ".join(value.split())
 
 
 async def resolves_publicly(url: str) -> bool:

@@ -11,7 +11,6 @@ state from Redis, the system of record, so nothing is half-applied.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import time
@@ -24,7 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from actors.simulation_clock import follow_simulation_clock
 from actors.store import Changes, Store
 from actors.ticker import start_ticker
-from config import Settings
+from config import Settings, collector
 from domain.errors import DomainError, Unavailable
 
 T = TypeVar("T")
@@ -35,12 +34,6 @@ log = logging.getLogger(__name__)
 
 def unavailable() -> Unavailable:
     return Unavailable("store_unavailable", "The store did not take the change; retry")
-# A shard keeps many small long-lived objects (a flash sale's reservations) and allocates a few per command.
-# With Python's default thresholds (700, 10, 10) the collector rescanned the whole ledger about every 25% of
-# growth: 16% of an in-process shard's time at 400,000 reservations. Collecting the young generation every
-# 20,000 allocations instead of 700 keeps cyclic garbage (a refused command's exception and its traceback)
-# short-lived and makes full collections rare. A shard runs alone in its worker process, so this is its own.
-GC_THRESHOLDS = (20_000, 10, 20)
 
 
 class ShardActor:
@@ -64,8 +57,7 @@ class ShardActor:
         self.batches = 0
         self.commands = 0
         self._load_when_redis_answers()
-        gc.set_threshold(*GC_THRESHOLDS)
-        gc.freeze()  # what is loaded (and every module) lives as long as the process: never rescan it
+        collector.settle()  # what is loaded (and every module) lives as long as the process: never rescan it
         if self.tick_seconds:
             start_ticker(self.tick_seconds, f"{self.kind}-{self.shard}")
 

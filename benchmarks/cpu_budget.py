@@ -29,6 +29,8 @@ def _label(pid: int, cmdline: str, comm: str) -> str:
         name = cmdline.split()[0][5:]
         # an actor's title is "ray::Class.method" while it runs a method: group by class
         return "ray::" + re.sub(r"\.[A-Za-z_]+$", "", name)
+    if "aiosmtpd" in cmdline:
+        return "mail server (aiosmtpd sink)"
     for known in ("redis-server", "haproxy", "raylet", "gcs_server", "dashboard", "log_monitor", "postgres"):
         if known in cmdline or comm.startswith(known):
             return known

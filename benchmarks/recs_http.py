@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from benchmarks import wrk
 from benchmarks.core import shop_running
 from lake.layout import Lake
 from pipelines.recommendations import report, train
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--extra-shoppers", type=int, default=3000, help="made-up shoppers in the store")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=150, help="timed requests per client and route")
+    parser.add_argument("--seconds", type=float, default=10, help="per route with wrk, after the Python client")
     parser.add_argument("--no-haproxy", action="store_true")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bzr-") as folder, \
@@ -129,21 +131,32 @@ def main(argv: list[str] | None = None) -> None:
         time.sleep(settings.recsys_reload_seconds + 1)  # every replica looks for the new store by then
         tokens: list[str | None] = [a.access_token for a in [*accounts[:known], *newcomers]]
         port = settings.http_port
-        stages = [
-            measure(port, "GET /healthz (no-op)", ["/healthz"], [None] * args.clients, args.requests),
-            measure(port, "GET /v1/products/{id} (a product page)", [f"/v1/products/{p['id']}" for p in listed],
-                    [None] * args.clients, args.requests),
-            measure(port, "GET /v1/recommendations", [f"/v1/recommendations?limit={LIMIT}"], tokens,
-                    args.requests),
-            measure(port, "GET /v1/products/{id}/related", [f"/v1/products/{p['id']}/related?limit={LIMIT}"
-                                                            for p in listed], [None] * args.clients,
-                    args.requests),
+        anonymous: list[str | None] = [None] * args.clients
+        routes: list[tuple[str, list[str], list[str | None]]] = [
+            ("GET /healthz (no-op)", ["/healthz"], anonymous),
+            ("GET /v1/products/{id} (a product page)", [f"/v1/products/{p['id']}" for p in listed], anonymous),
+            ("GET /v1/recommendations", [f"/v1/recommendations?limit={LIMIT}"], tokens),
+            ("GET /v1/products/{id}/related", [f"/v1/products/{p['id']}/related?limit={LIMIT}" for p in listed],
+             anonymous),
         ]
+        stages = [measure(port, name, paths, callers, args.requests) for name, paths, callers in routes]
+        loaded = [(name, wrk.run(port, paths, callers, args.clients, args.seconds))
+                  for name, paths, callers in tqdm(routes, desc="  wrk", unit="route", leave=False)
+                  ] if wrk.available() else []
     print(f"\n{args.clients} clients, limit={LIMIT}, {args.products} products, store of "
           f"{trained.metrics['shoppers_served']} shoppers; latency through HTTP in ms")
-    print(f"{'route':<44} {'requests':>7} {'req/s':>8} {'p50':>7} {'p90':>7} {'p99':>7}  errors")
+    print(f"{'Python client (16 threads, one interpreter lock)':<44} {'requests':>7} {'req/s':>8} {'p50':>7} "
+          f"{'p90':>7} {'p99':>7}  errors")
     for stage in stages:
         print(stage.line())
+    if not loaded:
+        print("(wrk is not installed: `make bench-deps` installs it as root; only the Python client's figures)")
+        return
+    print(f"{f'wrk, {args.seconds:g} s per route':<44} {'requests':>7} {'req/s':>8} {'p50':>7} {'p90':>7} "
+          f"{'p99':>7}  errors")
+    for name, r in loaded:
+        print(f"{name:<44} {r.requests:>7} {r.rate:>8.1f} {r.p50_ms:>7.1f} {r.p90_ms:>7.1f} {r.p99_ms:>7.1f}  "
+              f"{r.non_2xx} non-2xx, {r.socket_errors} socket errors; max {r.max_ms:.1f}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from typing import Any
 from ray import serve
 from ray.serve.schema import LoggingConfig
 
-from config import Settings
+from config import Settings, collector
 from serve.api import api_builder
 from serve.client_address import UVICORN_ENV
 
@@ -29,6 +29,9 @@ def build_app(settings: Settings) -> Any:
     class BazaarAPI:
         """The HTTP ingress; all routes live on the FastAPI app built per replica (product search too, over the
         replica's own read-only view of the search index: serve/search.py)."""
+
+        def __init__(self) -> None:
+            collector.settle()  # Ray, Serve, FastAPI and the app are loaded: never rescan them (config/collector.py)
 
     return BazaarAPI.bind()  # type: ignore[attr-defined]  # added by @serve.deployment
 

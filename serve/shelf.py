@@ -2,7 +2,10 @@
 so that a warm request is one Redis round trip (one script) (benchmarks/README.md, "Recommendations through HTTP").
 
 - Products (parsed, each variant's inventory shard worked out) are kept `PRODUCT_SECONDS`: a product deactivated
-  or edited shows its new state within that time. Missing ones are read with HMGET, the ones the cache has are not.
+  or edited shows its new state within that time. Missing and expired ones are read with HMGET, the fresh ones the
+  cache has are not. An expired product's stock is read in the same round trip with the variants it had (they
+  rarely change), so only a product never seen, or one whose variants changed, costs a second round trip; an
+  unchanged product is not parsed again.
 - Stock is never kept: every request reads each candidate variant's level (one HMGET per inventory shard).
 - A shopper's order ids are read on every request (ZREVRANGE); only what an order holds is kept, per order id,
   `ORDER_SECONDS`. An order placed a moment ago is a new id, so it is read at once and its products are never
@@ -59,6 +62,7 @@ ORDERS_READ = 100  # the shopper's latest orders that count as "already bought"
 class Entry:
     product: dict[str, Any]  # as stored, without `available`
     stock: tuple[tuple[str, int], ...]  # (variant id, inventory shard)
+    raw: str  # what Redis held, to see an unchanged product without parsing it
 
     def available(self, levels: dict[str, int]) -> bool:
         return any(levels.get(variant_id, 0) > 0 for variant_id, _ in self.stock)
@@ -91,11 +95,12 @@ class Shelf:
         orders that were not cancelled, and `fresh`, a product read from Redis now (not from the cache).
         Unauthorized when `token` (signed, not checked for revocation yet) was revoked."""
         now = time.monotonic()
-        cached = {p: self.products.get(p) for p in product_ids if now - self.product_at.get(p, -1e9) < PRODUCT_SECONDS}
+        known = {p: self.products[p] for p in product_ids if p in self.products}
+        cached = {p: e for p, e in known.items() if now - self.product_at[p] < PRODUCT_SECONDS}
+        stale = [e for p, e in known.items() if p not in cached and e is not None]
         misses = [p for p in product_ids if p not in cached]
         fields = [*misses, *([fresh] if fresh is not None else [])]
-        entries = [e for e in cached.values() if e is not None]
-        shards = _stock_to_read(entries)
+        shards = _stock_to_read([*(e for e in cached.values() if e is not None), *stale])
         revocation = sessions.revocation_keys(token) if token is not None else []
         first = await self._script(ctx)(
             keys=[*revocation, *([keys.user_orders(user_id)] if user_id is not None else []), keys.PRODUCTS,
@@ -112,7 +117,10 @@ class Shelf:
         if fresh is not None:
             raw = raw_products.pop()
             fresh_product = None if raw is None else orjson.loads(raw)
-        new = [self._remember(ctx, p, raw, now) for p, raw in zip(misses, raw_products, strict=True)]
+        before = {e.product["id"]: e.stock for e in stale}
+        read_now = [self._remember(ctx, p, raw, now) for p, raw in zip(misses, raw_products, strict=True)]
+        entries = [e for e in (*cached.values(), *read_now) if e is not None]
+        new_entries = [e for e in read_now if e is not None and before.get(e.product["id"]) != e.stock]
         bought: set[str] = set()
         unknown = []
         for order_id in order_ids:
@@ -121,7 +129,6 @@ class Shelf:
                 bought |= held[0]
             else:
                 unknown.append(order_id)
-        new_entries = [e for e in new if e is not None]
         if unknown or new_entries:  # a second round trip: only after a miss
             pipe = ctx.redis.pipeline(transaction=False)
             if unknown:
@@ -131,18 +138,20 @@ class Shelf:
             if unknown:
                 bought |= self._learn_orders(unknown, next(rest), now)
             levels.update(reads.units_for_sale(more, rest))
-        found = {e.product["id"]: e for e in (*entries, *new_entries)}
+        found = {e.product["id"]: e for e in entries}
         return found, levels, bought, fresh_product
 
     def _remember(self, ctx: Context, product_id: str, raw: str | None, now: float) -> Entry | None:
         if len(self.products) > MAX_ENTRIES:
             self.products.clear()
             self.product_at.clear()
-        entry = None
-        if raw is not None:
+        entry = self.products.get(product_id)
+        if raw is None:
+            entry = None
+        elif entry is None or entry.raw != raw:
             product = orjson.loads(raw)
             entry = Entry(product, tuple((v["id"], shard_of(ctx.settings, "inventory", v["id"]))
-                                         for v in product["variants"]))
+                                         for v in product["variants"]), raw)
         self.products[product_id] = entry
         self.product_at[product_id] = now
         return entry

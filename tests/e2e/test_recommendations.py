@@ -107,6 +107,29 @@ def test_a_revoked_token_is_refused_though_its_check_shares_the_routes_read(shop
         assert_error(shop.http.get("/v1/recommendations", headers=account.headers), 401, "token_revoked")
     assert_error(shop.http.get("/v1/recommendations", headers={"Authorization": "Bearer nonsense"}), 401)
 
+def test_a_sold_out_product_given_a_new_variant_comes_back_once_the_replicas_copy_expires(
+        shop: Shop, scene: Scene) -> None:
+    """A replica reads an expired product's stock with the variants it had, in the same round trip as the product;
+    a product whose variants changed has the new ones' stock read too. (Uses up e's first variant.)"""
+    served(shop, scene)
+    rival, e = shop.register(), scene.products["e"]
+
+    def every_time(expected: list[str]) -> None:
+        assert [scene.names(recommended(shop, scene.shopper)) for _ in range(6)] == [expected] * 6
+
+    every_time(["d", "e", "f", "g"])
+    assert shop.add_to_cart(rival, e, quantity=10).status_code == 200
+    assert shop.checkout(rival, shop.checkout_body(rival)).status_code == 201
+    every_time(["d", "f", "g"])
+    r = shop.http.patch(f"/v1/products/{e['id']}", headers=shop.admin.headers, json={"variants": [
+        {"sku": f"SKU-E-{time.monotonic_ns()}", "attributes": {"size": "new"}, "price": 1999, "initial_stock": 3}]})
+    assert r.status_code == 200, r.text
+    time.sleep(PRODUCT_SECONDS + 0.5)  # the bound each replica keeps a product, as in the test below
+    every_time(["d", "e", "f", "g"])
+    shown = next(item for item in recommended(shop, scene.shopper) if item["id"] == e["id"])
+    assert sorted(v["available"] for v in shown["variants"]) == [0, 3]
+
+
 def test_warm_replicas_never_show_what_was_just_bought_or_sold_out_and_drop_a_deactivated_product(
         shop: Shop, scene: Scene) -> None:
     """Each replica keeps products a moment (serve/shelf.py): a purchase and stock still count at once, a product

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import email
 import re
+from email.header import decode_header, make_header
 
-from actors.senders import resolves_publicly
+from actors.senders import mail_bytes, resolves_publicly
 from domain.deliveries import Delivery, retry_delay
 from domain.ids import ID_PATTERN, derived_id
 from domain.notices import Facts, notices, restocked
@@ -107,3 +109,14 @@ def test_retries_back_off_to_a_cap_and_a_permanent_refusal_is_dead_at_once() -> 
     assert not mail.failed("451 later", 1.0, max_attempts=3) and mail.attempts == 1
     assert mail.failed("550 no such mailbox", 2.0, max_attempts=3, permanent=True) and mail.state == "dead"
     assert "body" not in mail.summary() and mail.revived().attempts == 0
+
+
+def test_a_mail_carries_its_subject_and_body_whole_and_no_header_a_product_name_could_inject() -> None:
+    subject = "Back in stock: Crème brûlée torch\r\nBcc: thief@example.com"
+    raw = mail_bytes("Bazaar <no-reply@bazaar.local>", Delivery(
+        "dlv_1", "mail", "ada@example.com", "back_in_stock", subject, "Größe M is back.\nBuy it now.", 0.0))
+    message = email.message_from_bytes(raw)
+    assert message["Bcc"] is None and message.get_all("To") == ["ada@example.com"]
+    assert str(make_header(decode_header(message["Subject"]))) == " ".join(subject.split())
+    assert message["Message-ID"] == "<dlv_1@bazaar>" and message["Date"]
+    assert message.get_payload(decode=True).decode() == "Größe M is back.\nBuy it now."

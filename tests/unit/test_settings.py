@@ -61,7 +61,7 @@ def test_mail_is_printed_in_local_development_sent_by_smtp_elsewhere_and_never_p
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import asyncio
 
-    from actors.senders import send_mail
+    from actors.senders import MailSender
     from domain.deliveries import Delivery
 
     local = load_settings(env="local", data_dir=tmp_path, jwt_secret="short")
@@ -74,7 +74,7 @@ def test_mail_is_printed_in_local_development_sent_by_smtp_elsewhere_and_never_p
     assert "BAZAAR_MAIL_TRANSPORT" in str(refused.value.code)
 
     mail = Delivery("dlv_1", "mail", "ada@example.com", "order_confirmed", "Order BZ-100001 confirmed", "Thanks!", 0.0)
-    outcome = asyncio.run(send_mail(local, mail))  # no SMTP server anywhere: printed, and counted as sent
-    assert outcome.ok
+    outcomes = asyncio.run(MailSender(local).send([mail]))  # no SMTP server anywhere: printed, and counted as sent
+    assert [o.ok for o in outcomes] == [True]
     printed = capsys.readouterr().out
     assert "mail to ada@example.com: Order BZ-100001 confirmed" in printed and "Thanks!" in printed

@@ -32,6 +32,7 @@ from benchmarks.http_checkout import CheckoutBench, Route
 from config import Settings, load_settings
 from serve.haproxy_wrapper import local_haproxy_environment
 from serve.local_redis import LocalRedis, free_port
+from serve.main import local_ray_environment
 
 ADMIN_EMAIL = "admin@bazaar.bench"
 ADMIN_PASSWORD = "Bench-admin-" + secrets.token_hex(6)
@@ -111,6 +112,7 @@ def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Local
             fraud_max_orders_per_user_hour=1_000_000, fraud_max_orders_per_card_hour=1_000_000,
             admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD,
         )
+        os.environ.update(local_ray_environment(settings))  # as `make run` starts Ray
         if haproxy:  # as `make run` sets it up, before Ray starts (its processes inherit the environment)
             os.environ.update(local_haproxy_environment(data_dir / "haproxy", private_files=True))
         ray.init(address="local", num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,

@@ -32,6 +32,7 @@ from benchmarks.search_queries import BenchQuery, Timings
 from config import Settings, load_settings
 from serve.haproxy_wrapper import local_haproxy_environment
 from serve.local_redis import LocalRedis, free_port
+from serve.main import local_ray_environment
 
 HEALTHZ = BenchQuery("no-op", "GET /healthz", {})
 
@@ -47,6 +48,7 @@ def serve_app(data_dir: Path, search_dir: Path, haproxy: bool = True, **override
         settings = load_settings(env="test", data_dir=data_dir, redis_url=server.url, search_dir=search_dir,
                                  ray_namespace=f"bazaar-search-bench-{os.getpid()}", http_port=free_port(),
                                  haproxy=haproxy, jwt_secret=secrets.token_urlsafe(48), **overrides)
+        os.environ.update(local_ray_environment(settings))  # as `make run` starts Ray
         if haproxy:
             os.environ.update(haproxy_environment(data_dir))
         ray.init(address="local", num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,

@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     ray_address: str | None = None
     ray_namespace: str = "bazaar"
     ray_num_cpus: int = Field(default=2, ge=1)
+    # Ray's own metrics (its Prometheus export) on a Ray we start ourselves. Off by default: no Prometheus scrapes a
+    # local Ray, and the export was the tail of every route on 2 cores: every process reported at once (Ray's default
+    # every 10 s) and the node's agent gathered it, a 100-290 ms stall of every request in flight; at every 60 s
+    # still 80-170 ms (benchmarks/README.md, "Ray's metrics export"). An operator with a Prometheus turns it on
+    # and picks the period. A cluster's Ray (`ray_address`) keeps its own settings.
+    ray_metrics: bool = False
+    ray_metrics_report_seconds: int = Field(default=60, ge=1, le=3600)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     haproxy: bool = True

@@ -120,6 +120,9 @@ def start_ray(settings: Settings, stack: ExitStack) -> Any:
             local = local_haproxy_environment(settings.data_dir.absolute() / "haproxy", settings.haproxy_admin_host)
             for name, value in local.items():
                 os.environ.setdefault(name, value)
+    if not settings.ray_address:
+        for name, value in local_ray_environment(settings).items():
+            os.environ.setdefault(name, value)
     quiet: dict[str, Any] = {"namespace": settings.ray_namespace, "log_to_driver": False,
                              "logging_level": logging.WARNING}
     done = "Ray: left the cluster" if settings.ray_address else "Ray stopped"
@@ -140,6 +143,13 @@ def start_ray(settings: Settings, stack: ExitStack) -> Any:
         log.info("Ray: started locally with %d CPUs; logs in %s/logs", settings.ray_num_cpus, session)
     _on_signals(_interrupt)  # ray.init installs its own SIGTERM handler (sys.exit); ours stops cleanly
     return context
+
+
+def local_ray_environment(settings: Settings) -> dict[str, str]:
+    """What a Ray we start ourselves reads from its environment (its processes inherit it): whether its processes
+    collect and export Ray's metrics, and how often (config/settings.py `ray_metrics`)."""
+    return {"RAY_enable_metrics_collection": "1" if settings.ray_metrics else "0",
+            "RAY_metrics_report_interval_ms": str(settings.ray_metrics_report_seconds * 1000)}
 
 
 def start_platform(settings: Settings, stack: ExitStack) -> None:

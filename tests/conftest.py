@@ -101,8 +101,10 @@ def ray_session(settings: Settings) -> Iterator[None]:
     import ray
 
     from serve.client_address import UVICORN_ENV
+    from serve.main import local_ray_environment
 
     os.environ.update(UVICORN_ENV)  # as `make run` starts Ray: Serve's proxy leaves the peer as it is
+    os.environ.update(local_ray_environment(settings))  # and without Ray's own metrics export, as it does
     # with its dashboard: the scheduled jobs are Ray Jobs, submitted through its Jobs API (tests/e2e/test_jobs.py)
     with dashboard_agent_on_any_port():
         ray.init(address="local", num_cpus=2, include_dashboard=True, dashboard_host="127.0.0.1",

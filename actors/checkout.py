@@ -34,6 +34,7 @@ from domain.ids import new_id
 from domain.orders import Order, OrderLine
 from domain.payments import CardInfo
 from domain.pricing import CouponRule
+from domain.revocation import Revocation
 from domain.serial import encode
 from domain.users import Address
 
@@ -74,17 +75,21 @@ async def _known(card: CardInfo) -> CardInfo:
 class CheckoutSaga(ShopperBase):
     # -- the entry point -------------------------------------------------------------------------------------
     async def checkout(self, user_id: str, idempotency_key: str, request: CheckoutRequest, request_hash: str,
-                       client_ip: str) -> CheckoutResult:
+                       client_ip: str, revocation: Revocation | None = None) -> CheckoutResult:
+        """`revocation`: the caller's access token, when the API replica left its check to this checkout's first
+        read; nothing is answered or changed for a revoked one (401 `token_revoked`)."""
         await self.fresh()  # the sagas in memory are Redis's, not a failed batch's
         running = self._attempts.get(user_id)
+        waiting = next((s for s in self.sagas.values() if s.user_id == user_id), None)
+        if revocation is not None and (running is not None or waiting is not None):  # no read of ours comes first
+            await reads.refuse_revoked(self, revocation)
         if running is not None:
             self._check_same_request(running.idempotency_key, running.request_hash, idempotency_key, request_hash)
             return await asyncio.shield(running.outcome)
-        waiting = next((s for s in self.sagas.values() if s.user_id == user_id), None)
         if waiting is not None:  # interrupted by a crash; recovery (or a retry with its key) finishes it
             self._check_same_request(waiting.idempotency_key, waiting.request_hash, idempotency_key, request_hash)
-        return await self._attempt(user_id, idempotency_key, request_hash,
-                                   self._checkout(user_id, idempotency_key, request, request_hash, client_ip))
+        return await self._attempt(user_id, idempotency_key, request_hash, self._checkout(
+            user_id, idempotency_key, request, request_hash, client_ip, revocation))
 
     @staticmethod
     def _check_same_request(key: str, request_hash: str, given_key: str, given_hash: str) -> None:
@@ -113,7 +118,7 @@ class CheckoutSaga(ShopperBase):
             del self._attempts[user_id]
 
     async def _checkout(self, user_id: str, key: str, request: CheckoutRequest, request_hash: str,
-                        client_ip: str) -> CheckoutResult:
+                        client_ip: str, revocation: Revocation | None) -> CheckoutResult:
         cart = await self._cart(user_id)
         since = epoch() - VELOCITY_WINDOW_SECONDS
         known = self.gateway.known_token(request.payment_token, user_id)  # a saved card: no round trip for it
@@ -121,7 +126,7 @@ class CheckoutSaga(ShopperBase):
                     *(_card_subjects(known) if known else [])]
         planned, card = await asyncio.gather(  # one or two round trips at once; errors count in this order:
             reads.checkout_reads(self, user_id, key, ((ln.product_id, v) for v, ln in cart.lines.items()),
-                                 True, subjects, since),
+                                 True, subjects, since, revocation),
             self._card(request.payment_token, user_id) if known is None else _known(known), return_exceptions=True)
         if isinstance(planned, BaseException):
             raise planned

@@ -20,6 +20,7 @@ from domain.carts import Cart
 from domain.catalog import Offer
 from domain.fraud_features import ShopperHistory
 from domain.orders import Order, OrderLine
+from domain.revocation import Revocation, refuse_if_revoked
 from domain.serial import decode
 from domain.users import User, email_key
 
@@ -84,12 +85,19 @@ async def offers(ctx: Context, wanted: Iterable[tuple[str, str]]) -> dict[str, O
     return result
 
 
-async def offers_and_stock(ctx: Context, wanted: Iterable[tuple[str, str]]
+async def offers_and_stock(ctx: Context, wanted: Iterable[tuple[str, str]],
+                           first: tuple[list[str], Callable[[list[Any]], None]] | None = None
                            ) -> tuple[dict[str, Offer], dict[str, int]]:
-    """The offers and each variant's available units, in one round trip to Redis."""
+    """The offers and each variant's available units, in one round trip to Redis. `first`: keys to MGET in the
+    same round trip and a check of their values, which runs (and may raise) before anything else is looked at."""
     pipe = ctx.redis.pipeline(transaction=False)
+    if first is not None:
+        pipe.mget(first[0])
     parse = _queue_offers_and_stock(pipe, ctx.router, list(wanted))
-    return parse(iter(await pipe.execute()))
+    replies = iter(await pipe.execute())
+    if first is not None:
+        first[1](next(replies))
+    return parse(replies)
 
 
 def _queue_offers_and_stock(pipe: Any, router: Router, pairs: list[tuple[str, str]]
@@ -303,16 +311,26 @@ def _queue_shopper_records(pipe: Any, router: Router, user_id: str, idempotency_
 
 
 async def checkout_reads(ctx: Context, user_id: str, idempotency_key: str, wanted: Iterable[tuple[str, str]],
-                         with_user: bool, recent: list[tuple[str, str]], since: float
+                         with_user: bool, recent: list[tuple[str, str]], since: float,
+                         revocation: Revocation | None = None
                          ) -> tuple[dict[str, Offer], dict[str, int], ShopperRecords]:
     """What a checkout reads before it starts, in one round trip: the cart's offers and stock, the key's record,
-    the shopper (for a saved address), and the velocity counts (subject -> entries since `since`)."""
+    the shopper (for a saved address), and the velocity counts (subject -> entries since `since`). `revocation`:
+    the caller's access token, refused (401 `token_revoked`) before anything read is looked at."""
     pipe = ctx.redis.pipeline(transaction=False)
+    if revocation is not None:
+        pipe.mget(revocation.keys)
     stock = _queue_offers_and_stock(pipe, ctx.router, list(wanted))
     records = _queue_shopper_records(pipe, ctx.router, user_id, idempotency_key, with_user, recent, since)
     replies = iter(await pipe.execute())
+    if revocation is not None:
+        refuse_if_revoked(next(replies), revocation.generation)
     offers, available = stock(replies)
     return offers, available, records(replies)
+
+
+async def refuse_revoked(ctx: Context, revocation: Revocation) -> None:
+    refuse_if_revoked(await ctx.redis.mget(revocation.keys), revocation.generation)
 
 
 async def recent_counts(ctx: Context, subjects: list[tuple[str, str]], since: float) -> dict[tuple[str, str], int]:

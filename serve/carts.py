@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from actors import reads
 from domain.carts import Cart
 from domain.catalog import Offer
 from domain.errors import NotFound
+from serve import sessions
 from serve.context import Context
+from serve.tokens import AccessToken
 
 
 async def view(ctx: Context, cart: Cart, known: tuple[dict[str, Offer], dict[str, int]] | None = None
@@ -35,9 +38,13 @@ async def view(ctx: Context, cart: Cart, known: tuple[dict[str, Offer], dict[str
                      "currency": ctx.settings.currency, "updated_at": cart.updated_at or None}}
 
 
-async def purchasable(ctx: Context, product_id: str, variant_id: str) -> tuple[dict[str, Offer], dict[str, int]]:
-    """The variant's offer and stock available now (for `view` too); 404 unless a shopper may buy it now."""
-    offers, available = await reads.offers_and_stock(ctx, [(product_id, variant_id)])
+async def purchasable(ctx: Context, product_id: str, variant_id: str, token: AccessToken | None = None
+                      ) -> tuple[dict[str, Offer], dict[str, int]]:
+    """The variant's offer and stock available now (for `view` too); 404 unless a shopper may buy it now.
+    `token`: the caller's, signed, its revocation checked in the same round trip (401 `token_revoked` first)."""
+    offers, available = await reads.offers_and_stock(
+        ctx, [(product_id, variant_id)],
+        None if token is None else (sessions.revocation_keys(token), partial(sessions.refuse_if_revoked, token)))
     offer = offers.get(variant_id)
     if offer is None or not offer.on_sale or offer.currency != ctx.settings.currency:
         raise NotFound("product_not_found", "No such product variant on sale",

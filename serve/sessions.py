@@ -28,8 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from actors import keys
+from domain import revocation
 from domain.errors import Unauthorized
 from domain.ids import new_id
+from domain.revocation import Revocation
 from serve.context import Context
 from serve.tokens import AccessToken, new_refresh_token, secret_digest
 
@@ -174,8 +176,10 @@ def revocation_keys(token: AccessToken) -> list[str]:
 
 
 def refuse_if_revoked(token: AccessToken, values: list[str | None]) -> None:
-    generation, session_ended, revoked = values
-    if session_ended or revoked or int(generation or 0) > token.generation:
-        raise Unauthorized("token_revoked", "This access token was revoked (logout or a password change); "
-                           "log in again")
+    revocation.refuse_if_revoked(values, token.generation)
+
+
+def checked_by_the_actor(token: AccessToken) -> Revocation:
+    """What an actor needs to check this token's revocation in its own first read (domain/revocation.py)."""
+    return Revocation(revocation_keys(token), token.generation)
 

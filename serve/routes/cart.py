@@ -9,7 +9,7 @@ from pydantic import Field
 
 from actors import reads
 from serve import carts
-from serve.deps import Ctx, CurrentUser
+from serve.deps import Ctx, CurrentUser, SignedToken
 from serve.schemas import Body, Id, PathId
 
 router = APIRouter(prefix="/v1/cart", tags=["cart"])
@@ -31,10 +31,12 @@ async def get_cart(ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
 
 
 @router.post("/items")
-async def add_item(body: AddItem, ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
-    known = await carts.purchasable(ctx, body.product_id, body.variant_id)
-    cart = await carts.shopper(ctx, user.user_id).add_item.remote(
-        user.user_id, body.product_id, body.variant_id, body.quantity, known[1][body.variant_id])
+async def add_item(body: AddItem, ctx: Ctx, token: SignedToken) -> dict[str, Any]:
+    """The token's revocation is checked in the one read of the offer and stock, before the cart is touched."""
+    known = await carts.purchasable(ctx, body.product_id, body.variant_id, token)
+    user_id = token.principal.user_id
+    cart = await carts.shopper(ctx, user_id).add_item.remote(
+        user_id, body.product_id, body.variant_id, body.quantity, known[1][body.variant_id])
     return await carts.view(ctx, cart, known)
 
 

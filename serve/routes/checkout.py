@@ -11,7 +11,8 @@ from pydantic import Field, model_validator
 
 from domain.checkout import CheckoutRequest
 from domain.orders import view_for
-from serve.deps import Ctx, CurrentUser, client_ip
+from serve import sessions
+from serve.deps import Ctx, SignedToken, client_ip
 from serve.routes.users import AddressBody
 from serve.schemas import Body, Id
 
@@ -36,10 +37,14 @@ class CheckoutBody(Body):
 
 @router.post("/v1/checkout", status_code=201)
 async def checkout(body: CheckoutBody, idempotency_key: IdempotencyKey, request: Request, response: Response,
-                   ctx: Ctx, user: CurrentUser) -> dict[str, Any]:
+                   ctx: Ctx, token: SignedToken) -> dict[str, Any]:
+    """The token's revocation is checked by the shopper's shard in its first read, before anything is answered or
+    changed (actors/checkout.py)."""
+    user = token.principal
     fields = body.model_dump()
     request_hash = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
     result = await ctx.router.owner("shoppers", user.user_id).checkout.remote(
-        user.user_id, idempotency_key, CheckoutRequest(**fields), request_hash, client_ip(request))
+        user.user_id, idempotency_key, CheckoutRequest(**fields), request_hash, client_ip(request),
+        sessions.checked_by_the_actor(token))
     response.status_code = 201 if result.created else 200
     return {"order": view_for(result.order, admin=user.is_admin)}

@@ -117,3 +117,43 @@ def test_refreshed_tokens_stay_valid_while_the_session_lives(shop: Shop) -> None
         tokens = r.json()
         assert shop.http.get("/v1/me", headers=bearer(tokens["access_token"])).status_code == 200
     assert shop.http.get("/v1/me", headers=account.headers).status_code == 200  # earlier access tokens too
+
+
+def test_a_revoked_token_adds_nothing_to_the_cart_though_its_check_shares_the_offers_read(shop: Shop) -> None:
+    """POST /v1/cart/items checks revocation in its one read of the offer and stock (serve/carts.py): refused
+    before the cart is touched, on every replica, and before it would tell whether the product exists."""
+    account, product = shop.register(), shop.product()
+    assert shop.add_to_cart(account, product).status_code == 200  # the token was verified and cached
+    r = shop.http.post("/v1/auth/logout", json={"refresh_token": account.refresh_token}, headers=account.headers)
+    assert r.status_code == 204, r.text
+    item = {"product_id": product["id"], "variant_id": product["variants"][0]["id"], "quantity": 1}
+    missing = {"product_id": "prd_" + "0" * 26, "variant_id": "var_" + "0" * 26, "quantity": 1}
+    for body in [item, missing] * (ROUNDS // 2):
+        assert_error(shop.http.post("/v1/cart/items", json=body, headers=account.headers), 401, "token_revoked")
+    again = shop.login(account.email, account.password)
+    cart = shop.http.get("/v1/cart", headers=again.headers).json()["cart"]
+    assert [(i["variant_id"], i["quantity"]) for i in cart["items"]] == [(item["variant_id"], 1)]
+
+
+def test_a_revoked_token_cannot_check_out_nor_replay_a_checkout_though_the_shard_checks_it(shop: Shop) -> None:
+    """POST /v1/checkout leaves the revocation check to the shopper's shard, in its first read (actors/checkout.py):
+    after logout the old token places no order, holds no stock and gets no earlier answer by replaying its key."""
+    account, product = shop.register(), shop.product(stock=5)
+    variant_id = product["variants"][0]["id"]
+    assert shop.add_to_cart(account, product).status_code == 200
+    body = shop.checkout_body(account)
+    placed = shop.checkout(account, body, key="placed-before-logout")
+    assert placed.status_code == 201, placed.text
+    assert shop.add_to_cart(account, product).status_code == 200
+    second = shop.checkout_body(account)
+    r = shop.http.post("/v1/auth/logout", json={"refresh_token": account.refresh_token}, headers=account.headers)
+    assert r.status_code == 204, r.text
+    for _ in range(ROUNDS // 2):
+        assert_error(shop.checkout(account, body, key="placed-before-logout"), 401, "token_revoked")
+        assert_error(shop.checkout(account, second), 401, "token_revoked")
+    assert shop.stock(variant_id)["available"] == 4  # only the order placed before the logout holds a unit
+    again = shop.login(account.email, account.password)
+    orders = shop.http.get("/v1/orders", headers=again.headers).json()["items"]
+    assert [o["id"] for o in orders] == [placed.json()["order"]["id"]]
+    cart = shop.http.get("/v1/cart", headers=again.headers).json()["cart"]
+    assert [(i["variant_id"], i["quantity"]) for i in cart["items"]] == [(variant_id, 1)]

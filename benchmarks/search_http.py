@@ -44,6 +44,7 @@ def serve_app(data_dir: Path, search_dir: Path, haproxy: bool = True, **override
     import ray
 
     server = LocalRedis(data_dir / "redis", free_port(), appendfsync="everysec").start()
+    environment = dict(os.environ)  # put back on the way out: a second app (--cold) must not find this one's wrapper
     try:
         settings = load_settings(env="test", data_dir=data_dir, redis_url=server.url, search_dir=search_dir,
                                  ray_namespace=f"bazaar-search-bench-{os.getpid()}", http_port=free_port(),
@@ -67,6 +68,8 @@ def serve_app(data_dir: Path, search_dir: Path, haproxy: bool = True, **override
                 ray.shutdown()
     finally:
         server.stop()
+        os.environ.clear()
+        os.environ.update(environment)
 
 
 def haproxy_environment(data_dir: Path) -> dict[str, str]:

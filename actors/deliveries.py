@@ -78,13 +78,14 @@ class Batch:
 class Deliveries:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
-        self._record: Any = redis.register_script(_RECORD)
 
     async def record(self, batch: Batch, acknowledge: dict[str, list[str]], group: str) -> None:
-        """The batch's writes and the acknowledgement of its entries (stream -> entry ids), in one transaction."""
+        """The batch's writes and the acknowledgement of its entries (stream -> entry ids), in one transaction.
+        The script goes as EVAL, its text each time: redis-py's script objects first ask SCRIPT EXISTS on every
+        transaction that holds one, a round trip of its own."""
         pipe = self.redis.pipeline(transaction=True)
         if batch.ops:
-            await self._record(args=[json.dumps(batch.ops)], client=pipe)
+            pipe.eval(_RECORD, 0, json.dumps(batch.ops))
         for stream, ids in acknowledge.items():
             if ids:
                 pipe.xack(stream, group, *ids)

@@ -42,6 +42,9 @@ CLAIM_IDLE_MS = 60_000
 IDLE_BLOCK_MS = 1000
 DELIVERY_POLL_SECONDS = 0.2
 SENDS_AT_ONCE = 20
+# After a batch that was not full, the next read waits this long: at checkout rates a read returned a few entries,
+# and each batch cost a read and a transaction (about 2 XREADGROUP per checkout); a notice comes this much later.
+GATHER_SECONDS = 0.05
 OUTBOX_KEEP_SECONDS = 3600  # sent reset messages are trimmed from the outbox after this
 
 
@@ -179,6 +182,8 @@ class Notifier(ShardActor):
                     backlog = False
                     continue
                 await self._record_entries(entries)
+                if not backlog and len(entries) < self.settings.notifier_batch_max:
+                    await asyncio.sleep(GATHER_SECONDS)  # let the next batch gather: a read and a write per batch
             except Exception:  # Redis restarting, a bad batch: read the unacknowledged entries again, after a pause
                 self.counts["failures"] += 1
                 log.exception("notifier: batch failed; retrying from the pending entries")

@@ -3,10 +3,10 @@
 It reads `settings.events_stream` as the consumer group `search-indexer` (at-least-once: an entry is acknowledged
 only after the commit that made its change searchable), applies catalog, stock, rating and order events through
 `IndexUpdater` (actors/search_updater.py): the entries that arrive within `search_commit_seconds` of the first
-one are applied together, committed once and acknowledged in one call, so a busy shop costs a few index commits
-and Redis round trips a second, not a few per event. Units ordered are counted into popularity at most every
-`search_popularity_seconds` (their order entries stay unacknowledged until then), so a product sold many times is
-rewritten once per period, not once per order.
+one are read once that time is up, applied together, committed once and acknowledged in one call, so a busy shop
+costs a few index commits and Redis round trips a second, not a few per event. Units ordered are counted into
+popularity at most every `search_popularity_seconds` (their order entries stay unacknowledged until then), so a
+product sold many times is rewritten once per period, not once per order.
 Searchers (the API replicas) open the same directory read-only and reload on new commits.
 
 On start: an index that is missing or empty while the catalog has products, or a store the group never read, is
@@ -144,6 +144,8 @@ class SearchIndexer(ShardActor):
                     staged.append(await updater.count_popularity())
                     popularity_due = now + self.settings.search_popularity_seconds
                 await self._commit_and_acknowledge(staged)
+                if batch and backlog is None:  # gather until the batch is due, then read what came, in one read
+                    await asyncio.sleep(max(0.0, batch_due - time.monotonic()))
                 entries = await self._read(backlog, self._block_ms(batch_due if batch else None, popularity_due))
                 if backlog is not None:
                     backlog = entries[-1][0] if entries else None

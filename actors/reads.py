@@ -85,18 +85,17 @@ async def offers(ctx: Context, wanted: Iterable[tuple[str, str]]) -> dict[str, O
     return result
 
 
-async def offers_and_stock(ctx: Context, wanted: Iterable[tuple[str, str]],
-                           first: tuple[list[str], Callable[[list[Any]], None]] | None = None
+async def offers_and_stock(ctx: Context, wanted: Iterable[tuple[str, str]], revocation: Revocation | None = None
                            ) -> tuple[dict[str, Offer], dict[str, int]]:
-    """The offers and each variant's available units, in one round trip to Redis. `first`: keys to MGET in the
-    same round trip and a check of their values, which runs (and may raise) before anything else is looked at."""
+    """The offers and each variant's available units, in one round trip to Redis. `revocation`: the caller's access
+    token, refused (401 `token_revoked`) in the same round trip before anything read is looked at."""
     pipe = ctx.redis.pipeline(transaction=False)
-    if first is not None:
-        pipe.mget(first[0])
+    if revocation is not None:
+        pipe.mget(revocation.keys)
     parse = _queue_offers_and_stock(pipe, ctx.router, list(wanted))
     replies = iter(await pipe.execute())
-    if first is not None:
-        first[1](next(replies))
+    if revocation is not None:
+        refuse_if_revoked(next(replies), revocation.generation)
     return parse(replies)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from actors import reads
@@ -43,8 +42,7 @@ async def purchasable(ctx: Context, product_id: str, variant_id: str, token: Acc
     """The variant's offer and stock available now (for `view` too); 404 unless a shopper may buy it now.
     `token`: the caller's, signed, its revocation checked in the same round trip (401 `token_revoked` first)."""
     offers, available = await reads.offers_and_stock(
-        ctx, [(product_id, variant_id)],
-        None if token is None else (sessions.revocation_keys(token), partial(sessions.refuse_if_revoked, token)))
+        ctx, [(product_id, variant_id)], None if token is None else sessions.revocation_of(token))
     offer = offers.get(variant_id)
     if offer is None or not offer.on_sale or offer.currency != ctx.settings.currency:
         raise NotFound("product_not_found", "No such product variant on sale",

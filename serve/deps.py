@@ -33,7 +33,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 async def signed_token(ctx: Ctx, credentials: Credentials) -> AccessToken:
     """A valid access token whose revocation is NOT checked yet: only for a hot route that checks it within its own
-    Redis pipeline (`sessions.revocation_keys`, `sessions.refuse_if_revoked`) before it answers anything."""
+    Redis read (`sessions.revocation_of`) before it answers anything."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing_token", "Send Authorization: Bearer <access_token>")
     return verify_access_token(ctx.settings, credentials.credentials)

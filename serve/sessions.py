@@ -27,8 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from actors import keys
-from domain import revocation
+from actors import keys, reads
 from domain.errors import Unauthorized
 from domain.ids import new_id
 from domain.revocation import Revocation
@@ -164,22 +163,15 @@ async def revoke_access_token(ctx: Context, token: AccessToken) -> None:
 
 
 async def refuse_revoked(ctx: Context, token: AccessToken) -> None:
-    """Unauthorized `token_revoked` when the token was revoked: one MGET, on every authenticated request (a route
-    that reads Redis anyway may queue `revocation_keys` in its own pipeline and call `refuse_if_revoked`)."""
-    refuse_if_revoked(token, await ctx.redis.mget(revocation_keys(token)))
+    """Unauthorized `token_revoked` when the token was revoked: one MGET, on every authenticated request (a hot path
+    that reads Redis anyway folds `revocation_of(token)` into its own read instead)."""
+    await reads.refuse_revoked(ctx, revocation_of(token))
 
 
-def revocation_keys(token: AccessToken) -> list[str]:
-    return [keys.user_token_generation(token.principal.user_id),
-            keys.revoked_session(token.session) if token.session else keys.revoked_session("-"),
-            keys.revoked_access_token(token.jti)]
-
-
-def refuse_if_revoked(token: AccessToken, values: list[str | None]) -> None:
-    revocation.refuse_if_revoked(values, token.generation)
-
-
-def checked_by_the_actor(token: AccessToken) -> Revocation:
-    """What an actor needs to check this token's revocation in its own first read (domain/revocation.py)."""
-    return Revocation(revocation_keys(token), token.generation)
+def revocation_of(token: AccessToken) -> Revocation:
+    """What tells whether this token was revoked: its keys and generation (domain/revocation.py), for a check in the
+    replica or in an actor's first read."""
+    return Revocation([keys.user_token_generation(token.principal.user_id),
+                       keys.revoked_session(token.session) if token.session else keys.revoked_session("-"),
+                       keys.revoked_access_token(token.jti)], token.generation)
 

@@ -22,6 +22,7 @@ import orjson
 
 from actors import keys, reads
 from actors.routing import shard_of
+from domain.revocation import refuse_if_revoked
 from serve import sessions
 from serve.context import Context
 from serve.tokens import AccessToken
@@ -101,15 +102,16 @@ class Shelf:
         misses = [p for p in product_ids if p not in cached]
         fields = [*misses, *([fresh] if fresh is not None else [])]
         shards = _stock_to_read([*(e for e in cached.values() if e is not None), *stale])
-        revocation = sessions.revocation_keys(token) if token is not None else []
+        revocation = sessions.revocation_of(token) if token is not None else None
+        revocation_keys = revocation.keys if revocation is not None else []
         first = await self._script(ctx)(
-            keys=[*revocation, *([keys.user_orders(user_id)] if user_id is not None else []), keys.PRODUCTS,
+            keys=[*revocation_keys, *([keys.user_orders(user_id)] if user_id is not None else []), keys.PRODUCTS,
                   *(keys.inventory_stock(shard) for shard in shards)],
-            args=[len(revocation), int(user_id is not None), ORDERS_READ, len(fields), *fields,
+            args=[len(revocation_keys), int(user_id is not None), ORDERS_READ, len(fields), *fields,
                   *(arg for variant_ids in shards.values() for arg in (len(variant_ids), *variant_ids))])
         replies = iter(first)
-        if token is not None:
-            sessions.refuse_if_revoked(token, next(replies))
+        if revocation is not None:
+            refuse_if_revoked(next(replies), revocation.generation)
         order_ids: list[str] = next(replies) if user_id is not None else []
         raw_products: list[str | None] = next(replies) if fields else []
         levels = reads.units_for_sale(shards, replies)

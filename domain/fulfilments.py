@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from domain.errors import Conflict, Invalid, NotFound
 
@@ -31,6 +31,14 @@ if TYPE_CHECKING:
 PART_PATTERN = r"^(ful|ret)_[0-9A-HJKMNP-TV-Z]{26}-[0-9]{1,4}$"
 _PART = re.compile(PART_PATTERN)
 UNSHIPPED = frozenset({"open", "packed"})
+
+
+class SellersPart(Protocol):
+    id: str
+    seller_id: str | None
+
+
+P = TypeVar("P", bound=SellersPart)
 GONE = frozenset({"shipped", "delivered"})
 
 
@@ -111,10 +119,19 @@ def worth_of(line: OrderLine, units: int) -> int:
 
 def fulfilment(order: Order, fulfilment_id: str, seller_id: str | None = None, admin: bool = True) -> Fulfilment:
     """The order's fulfilment, if the caller may act on it (an admin, or the seller it belongs to)."""
-    for found in order.fulfilments:
-        if found.id == fulfilment_id and (admin or (seller_id is not None and found.seller_id == seller_id)):
+    found = sellers_own(order.fulfilments, fulfilment_id, seller_id, admin)
+    if found is None:
+        raise NotFound("fulfilment_not_found", "No such fulfilment", {"fulfilment_id": fulfilment_id})
+    return found
+
+
+def sellers_own(parts: Iterable[P], wanted_id: str, seller_id: str | None, admin: bool) -> P | None:
+    """The part of an order (a fulfilment, a return) with this id, if the caller may act on it: an admin, or the
+    seller it belongs to."""
+    for found in parts:
+        if found.id == wanted_id and (admin or (seller_id is not None and found.seller_id == seller_id)):
             return found
-    raise NotFound("fulfilment_not_found", "No such fulfilment", {"fulfilment_id": fulfilment_id})
+    return None
 
 
 def fulfilment_of(order: Order, variant_id: str) -> Fulfilment:

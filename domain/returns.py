@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, Invalid, NotFound
-from domain.fulfilments import fulfilment_of, part_id, worth_of
+from domain.fulfilments import fulfilment_of, part_id, sellers_own, worth_of
 
 if TYPE_CHECKING:
     from domain.orders import Order
@@ -45,10 +45,10 @@ class Return:
 
 
 def find(order: Order, return_id: str, seller_id: str | None = None, admin: bool = True) -> Return:
-    for found in order.returns:
-        if found.id == return_id and (admin or (seller_id is not None and found.seller_id == seller_id)):
-            return found
-    raise NotFound("return_not_found", "No such return", {"return_id": return_id})
+    found = sellers_own(order.returns, return_id, seller_id, admin)
+    if found is None:
+        raise NotFound("return_not_found", "No such return", {"return_id": return_id})
+    return found
 
 
 def returnable(order: Order, variant_id: str) -> int:

@@ -96,7 +96,6 @@ def cpu_speed() -> float:
 @contextmanager
 def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, LocalRedis]]:
     """Our own redis-server (AOF always) and local Ray; everything stopped again on the way out."""
-    import ray
 
     server = LocalRedis(data_dir / "redis", free_port(), appendfsync="always").start()
     mail = MailSink()
@@ -112,13 +111,30 @@ def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Local
             fraud_max_orders_per_user_hour=1_000_000, fraud_max_orders_per_card_hour=1_000_000,
             admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD,
         )
-        os.environ.update(local_ray_environment(settings))  # as `make run` starts Ray
-        if haproxy:  # as `make run` sets it up, before Ray starts (its processes inherit the environment)
+        with local_ray(settings, data_dir, haproxy):
+            yield settings, server
+    finally:
+        mail.stop()
+        server.stop()
+
+
+@contextmanager
+def local_ray(settings: Settings, data_dir: Path, haproxy: bool) -> Iterator[None]:
+    """A local Ray (2 CPUs) as `make run` starts one: without Ray's own metrics, behind HAProxy when `haproxy`, with
+    HAProxy's files under `data_dir`; Serve and Ray stopped on the way out. The environment Ray's processes inherit
+    is put back then too: a second app in the same process (`bench-search --cold`) must not find the first one's
+    HAProxy wrapper, deleted with its directory."""
+    import ray
+
+    saved = dict(os.environ)
+    try:
+        os.environ.update(local_ray_environment(settings))
+        if haproxy:  # before Ray starts: its processes inherit the environment
             os.environ.update(local_haproxy_environment(data_dir / "haproxy", private_files=True))
         ray.init(address="local", num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,
                  log_to_driver=False, configure_logging=False)
         try:
-            yield settings, server
+            yield
         finally:
             try:
                 from ray import serve
@@ -127,8 +143,8 @@ def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Local
             finally:
                 ray.shutdown()
     finally:
-        mail.stop()
-        server.stop()
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 class MailSink:

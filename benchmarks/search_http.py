@@ -28,11 +28,10 @@ from urllib.parse import urlencode
 from tqdm import tqdm
 
 from benchmarks import cpu_budget
+from benchmarks.core import local_ray
 from benchmarks.search_queries import BenchQuery, Timings
 from config import Settings, load_settings
-from serve.haproxy_wrapper import local_haproxy_environment
 from serve.local_redis import LocalRedis, free_port
-from serve.main import local_ray_environment
 
 HEALTHZ = BenchQuery("no-op", "GET /healthz", {})
 
@@ -41,40 +40,18 @@ HEALTHZ = BenchQuery("no-op", "GET /healthz", {})
 def serve_app(data_dir: Path, search_dir: Path, haproxy: bool = True, **overrides: Any) -> Iterator[Settings]:
     """Our own redis-server, a local Ray (2 CPUs) and the Serve app over `search_dir`; all stopped on the way
     out. `overrides` are settings (api_replicas=2, ...)."""
-    import ray
-
     server = LocalRedis(data_dir / "redis", free_port(), appendfsync="everysec").start()
-    environment = dict(os.environ)  # put back on the way out: a second app (--cold) must not find this one's wrapper
     try:
         settings = load_settings(env="test", data_dir=data_dir, redis_url=server.url, search_dir=search_dir,
                                  ray_namespace=f"bazaar-search-bench-{os.getpid()}", http_port=free_port(),
                                  haproxy=haproxy, jwt_secret=secrets.token_urlsafe(48), **overrides)
-        os.environ.update(local_ray_environment(settings))  # as `make run` starts Ray
-        if haproxy:
-            os.environ.update(haproxy_environment(data_dir))
-        ray.init(address="local", num_cpus=2, include_dashboard=False, namespace=settings.ray_namespace,
-                 log_to_driver=False, configure_logging=False)
-        try:
+        with local_ray(settings, data_dir, haproxy):
             from serve.app import deploy
 
             deploy(settings)
             yield settings
-        finally:
-            try:
-                from ray import serve
-
-                serve.shutdown()
-            finally:
-                ray.shutdown()
     finally:
         server.stop()
-        os.environ.clear()
-        os.environ.update(environment)
-
-
-def haproxy_environment(data_dir: Path) -> dict[str, str]:
-    """What `make run` sets before Ray starts to serve behind HAProxy, with HAProxy's files in our own directory."""
-    return local_haproxy_environment(data_dir / "haproxy", private_files=True)
 
 
 def path_of(query: BenchQuery) -> str:

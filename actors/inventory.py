@@ -43,6 +43,7 @@ def _results(rows: list[Any]) -> Results:
 
 class InventoryShard(ShardActor):
     kind = "inventory"
+    channel_methods = frozenset({"reserve_many", "release_many"})
 
     def __init__(self, settings: Settings, shard: int) -> None:
         self.ledger = StockLedger()

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from actors.channel import Channel, RayCalls, channel_key
 from domain.errors import Unavailable
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ class Router:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._handles: dict[str, Any] = {}
+        self._channels: dict[tuple[str, int], Channel | RayCalls] = {}
+        self._key = channel_key(settings.jwt_key()) if settings.actor_channel else b""
 
     def shard(self, kind: str, key: str) -> int:
         return shard_of(self.settings, kind, key)
@@ -99,6 +102,23 @@ class Router:
 
     def owner(self, kind: str, key: str) -> Any:
         return self.handle(kind, self.shard(kind, key))
+
+    def direct(self, kind: str, shard: int = 0) -> Channel | RayCalls:
+        """The hot-path caller of one shard actor: `await router.direct(kind, shard).call(method, *args)`, over
+        the actor's channel (one per process and event loop), or through Ray when `actor_channel` is off."""
+        import asyncio
+
+        name = actor_name(kind, shard)
+        slot = (name, id(asyncio.get_running_loop()))
+        caller = self._channels.get(slot)
+        if caller is None:
+            handle = self.handle(kind, shard)
+            caller = Channel(name, handle, self._key) if self._key else RayCalls(handle)
+            self._channels[slot] = caller
+        return caller
+
+    def direct_owner(self, kind: str, key: str) -> Channel | RayCalls:
+        return self.direct(kind, self.shard(kind, key))
 
     def all(self, kind: str) -> list[Any]:
         return [self.handle(kind, shard) for shard in range(shard_count(self.settings, kind))]

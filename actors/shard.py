@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from actors.channel import ChannelServer, channel_key
 from actors.simulation_clock import follow_simulation_clock
 from actors.store import Changes, Store
 from actors.ticker import start_ticker
@@ -39,6 +40,7 @@ def unavailable() -> Unavailable:
 class ShardActor:
     kind: str = ""
     tick_seconds: float | None = None  # when set, `tick()` runs on that period through the actor's own queue
+    channel_methods: frozenset[str] = frozenset()  # what callers may call on the actor's channel (actors/channel.py)
 
     def __init__(self, settings: Settings, shard: int = 0) -> None:
         assert settings.redis_url, "settings.redis_url must be set before actors start"
@@ -56,6 +58,7 @@ class ShardActor:
         self._memory = asyncio.Lock()
         self.batches = 0
         self.commands = 0
+        self._channel = ChannelServer(self, self.channel_methods, channel_key(settings.jwt_key()))
         self._load_when_redis_answers()
         collector.settle()  # what is loaded (and every module) lives as long as the process: never rescan it
         if self.tick_seconds:
@@ -202,6 +205,12 @@ class ShardActor:
             client.close()
 
     # -- housekeeping --------------------------------------------------------------------------------
+    async def channel_address(self) -> tuple[str, int]:
+        """Where this actor's channel listens (started on first ask): the node's IP and a port of its own."""
+        import ray
+
+        return await self._channel.start(ray.util.get_node_ip_address())
+
     async def ready(self) -> dict[str, Any]:
         return {"kind": self.kind, "shard": self.shard, "pid": os.getpid(), "batches": self.batches,
                 "commands": self.commands}

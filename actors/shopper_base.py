@@ -150,8 +150,8 @@ class ShopperBase(ShardActor):
         """Sales bound for one inventory shard from all of this shard's checkouts travel together."""
         coalescer = self._sellers.get(shard)
         if coalescer is None:
-            handle = self.router.handle("inventory", shard)
-            coalescer = Coalescer(lambda items: handle.reserve_many.remote(items, None, True))
+            direct = self.router.direct("inventory", shard)
+            coalescer = Coalescer(lambda items: direct.call("reserve_many", items, None, True))
             self._sellers[shard] = coalescer
         return coalescer
 
@@ -162,7 +162,7 @@ class ShopperBase(ShardActor):
         for reservation in reservations:
             by_shard.setdefault(self.router.shard("inventory", reservation["variant_ids"][0]), []).append(
                 reservation["id"])
-        replies = await asyncio.gather(*(self.router.handle("inventory", shard).release_many.remote(ids)
+        replies = await asyncio.gather(*(self.router.direct("inventory", shard).call("release_many", ids)
                                          for shard, ids in by_shard.items()))
         for result in (r for reply in replies for r in reply):
             if isinstance(result, DomainError):

@@ -27,3 +27,4 @@ from actors.shopper_privacy import ShopperPrivacy
 
 class ShopperShard(CartCommands, CheckoutSaga, OrderCommands, ReturnCommands, ShopperPrivacy):
     tick_seconds = 1.0  # the checkout recovery timer
+    channel_methods = frozenset({"add_item", "set_quantity", "remove_item", "checkout"})

@@ -375,10 +375,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--only", choices=["hot-sku", "checkout"], help="run one of the two measurements")
+    parser.add_argument("--shoppers", type=int, nargs="+", help="checkout's concurrency levels (default 16 64)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else Plan()
     if args.rounds:
         plan = Plan(**{**plan.__dict__, "rounds": args.rounds})
+    if args.shoppers:
+        plan = Plan(**{**plan.__dict__, "shoppers": tuple(args.shoppers)})
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
 
     info = machine()

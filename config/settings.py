@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     # times api_replicas bounds the open streams (it was 256 before streams: checkouts never came near it)
     api_max_ongoing_requests: int = Field(default=2048, ge=1, le=100_000)
 
+    # The hot calls into shard actors (cart lines and checkout into a shopper shard, sales into an inventory shard)
+    # go over the actor's own authenticated socket instead of a Ray call: 0.09 ms of CPU against 1.7 ms here
+    # (actors/channel.py). Off: every call goes through Ray.
+    actor_channel: bool = True
+
     inventory_shards: int = Field(default=4, ge=1, le=1024)
     shopper_shards: int = Field(default=2, ge=1, le=1024)  # carts, checkouts and orders, by shopper
     user_shards: int = Field(default=2, ge=1, le=1024)

@@ -51,4 +51,5 @@ async def purchasable(ctx: Context, product_id: str, variant_id: str, token: Acc
 
 
 def shopper(ctx: Context, user_id: str) -> Any:
-    return ctx.router.owner("shoppers", user_id)
+    """The shopper's shard, for the cart's calls (over its channel: actors/channel.py)."""
+    return ctx.router.direct_owner("shoppers", user_id)

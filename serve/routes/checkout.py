@@ -43,8 +43,8 @@ async def checkout(body: CheckoutBody, idempotency_key: IdempotencyKey, request:
     user = token.principal
     fields = body.model_dump()
     request_hash = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
-    result = await ctx.router.owner("shoppers", user.user_id).checkout.remote(
-        user.user_id, idempotency_key, CheckoutRequest(**fields), request_hash, client_ip(request),
+    result = await ctx.router.direct_owner("shoppers", user.user_id).call(
+        "checkout", user.user_id, idempotency_key, CheckoutRequest(**fields), request_hash, client_ip(request),
         sessions.revocation_of(token))
     response.status_code = 201 if result.created else 200
     return {"order": view_for(result.order, admin=user.is_admin)}

@@ -57,6 +57,10 @@ class ChannelLost(ActorUnavailableError):
 
     def __init__(self, actor: str, reason: str) -> None:
         super().__init__(f"{actor}: {reason}", None)
+        self.actor, self.reason = actor, reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ChannelLost, (self.actor, self.reason)
 
 
 # -- the actor's side -------------------------------------------------------------------------------------------
@@ -105,7 +109,8 @@ class ChannelServer:
                 raise PermissionError(f"{method} is not callable on the channel")
             outcome: tuple[bool, Any] = (True, await getattr(self.target, method)(*args))
         except Exception as exc:  # the caller gets what a Ray call would raise
-            outcome = (False, exc)
+            cause = getattr(exc, "cause", None)  # a RayTaskError from an actor this one called: what it raised
+            outcome = (False, cause if isinstance(cause, BaseException) else exc)
         try:
             data = pickle.dumps(outcome, 5)
         except Exception as exc:  # an answer that does not pickle

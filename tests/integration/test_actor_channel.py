@@ -113,3 +113,9 @@ def test_after_the_actor_dies_the_next_call_reaches_its_new_process(platform: Se
     after = call(channel, "reserve_many", [(f"rsv-{kill}-5", {variant: 1})], None, True)
     assert after[0].status == "committed"
     assert level(shard, variant)["committed"] == 2 + len(answered)
+
+
+def test_a_lost_call_crosses_a_process_boundary_as_itself() -> None:
+    """An actor whose own call on a channel was lost passes ChannelLost on to its caller: it must unpickle."""
+    lost = pickle.loads(pickle.dumps(ChannelLost("inventory-0", "the connection broke")))
+    assert isinstance(lost, ChannelLost) and (lost.actor, lost.reason) == ("inventory-0", "the connection broke")

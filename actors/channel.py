@@ -21,7 +21,8 @@ exactly as a Ray call of the same method would, into the same command queue.
 - **Answers and refusals** come back as they would through Ray: the value, or the exception the method raised
   (a DomainError pickles as it is).
 
-The address is the node's IP and a port the OS picks; the actor's `channel_address()` (a Ray call, made once per
+The address is a port the OS picks, on loopback when the shop started its own Ray (`make run`: every caller is on
+this machine) and on the node's IP on a cluster; the actor's `channel_address()` (a Ray call, made once per
 process and actor incarnation) tells it.
 """
 

@@ -206,10 +206,14 @@ class ShardActor:
 
     # -- housekeeping --------------------------------------------------------------------------------
     async def channel_address(self) -> tuple[str, int]:
-        """Where this actor's channel listens (started on first ask): the node's IP and a port of its own."""
+        """Where this actor's channel listens (started on first ask), on a port of its own: loopback on a Ray we
+        started on this machine (everything that calls it is here), the node's IP on a cluster."""
         import ray
 
-        return await self._channel.start(ray.util.get_node_ip_address())
+        host = ray.util.get_node_ip_address() if self.settings.ray_address else "127.0.0.1"
+        address = await self._channel.start(host)
+        log.info("%s-%s: channel on %s:%s", self.kind, self.shard, *address)
+        return address
 
     async def ready(self) -> dict[str, Any]:
         return {"kind": self.kind, "shard": self.shard, "pid": os.getpid(), "batches": self.batches,

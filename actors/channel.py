@@ -74,6 +74,7 @@ class ChannelServer:
         self.address: tuple[str, int] | None = None
         self._server: asyncio.Server | None = None
         self._starting: asyncio.Lock | None = None
+        self._running: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 
     async def start(self, host: str) -> tuple[str, int]:
         """Listen (once) on `host` and a free port, on the running loop (the actor's own); the address."""
@@ -98,9 +99,13 @@ class ChannelServer:
                 if length > _MAX_PAYLOAD:
                     return
                 method, args = pickle.loads(await reader.readexactly(length))
-                asyncio.get_running_loop().create_task(self._answer(writer, request_id, method, args))
+                task = asyncio.get_running_loop().create_task(self._answer(writer, request_id, method, args))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
             pass
+        except Exception:  # a frame that does not unpickle: this connection is done, the actor serves on
+            log.exception("channel: a frame from %s could not be read", writer.get_extra_info("peername"))
         finally:
             writer.close()
 

@@ -84,3 +84,21 @@ def test_an_unlisted_method_is_refused_without_running() -> None:
         return target.calls
 
     assert asyncio.run(with_channel(work)) == []
+
+
+def test_a_frame_that_does_not_unpickle_closes_its_connection_and_the_actor_serves_on() -> None:
+    async def work(channel: Channel, target: Target) -> Any:
+        import hashlib
+        import hmac
+        import struct
+
+        host, port = await channel.handle.channel_address.remote()
+        reader, writer = await asyncio.open_connection(host, port)
+        nonce = await reader.readexactly(16)
+        writer.write(hmac.new(KEY, nonce, hashlib.sha256).digest())
+        writer.write(struct.pack("!IQ", 5, 1) + b"junk!")
+        closed = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        return closed, await channel.call("record", 7)
+
+    assert asyncio.run(with_channel(work)) == (b"", [7])

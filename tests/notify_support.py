@@ -28,7 +28,14 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.refusing: set[str] = set()
+        self.greetings = 0  # EHLOs: one per session a client opened
         self._lock = threading.Lock()
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+                          ) -> list[str]:
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address in self.refusing:

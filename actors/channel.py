@@ -29,6 +29,7 @@ process and actor incarnation) tells it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -143,12 +144,22 @@ class _Connection:
         self.broken: str | None = None
         self.reading = asyncio.get_running_loop().create_task(self._read(reader))
 
+    @property
+    def usable(self) -> bool:
+        return self.broken is None and not self.writer.is_closing()
+
     def send(self, method: str, args: tuple[Any, ...]) -> asyncio.Future[Any]:
-        self.next_id += 1
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        """The call's answer to come. Raises ChannelLost, having sent nothing, when the transport is already closed
+        (uvloop raises on such a write; the reader may not have seen the close yet)."""
         data = pickle.dumps((method, args), 5)
-        self.pending[self.next_id] = future
-        self.writer.write(_HEADER.pack(len(data), self.next_id) + data)
+        self.next_id += 1
+        try:
+            self.writer.write(_HEADER.pack(len(data), self.next_id) + data)
+        except (RuntimeError, OSError) as exc:
+            self.close(f"the connection closed: {exc!r}")
+            raise ChannelLost(self.name, "the connection had closed; nothing was sent") from None
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending[self.next_id] = future  # no answer can be read before this: the reader runs on this loop
         return future
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
@@ -175,7 +186,8 @@ class _Connection:
     def close(self, reason: str) -> None:
         if self.broken is None:
             self.broken = reason
-            self.writer.close()
+            with contextlib.suppress(RuntimeError):  # uvloop: already closed
+                self.writer.close()
         pending, self.pending = self.pending, {}
         for future in pending.values():
             if not future.done():
@@ -208,13 +220,16 @@ class Channel:
         """Sent at once when connected (so calls leave in the order they were made, like Ray's); otherwise after
         connecting."""
         connection = self._connection
-        if connection is not None and connection.broken is None:
-            return connection.send(method, args)
+        if connection is not None and connection.usable:
+            try:
+                return connection.send(method, args)
+            except ChannelLost:  # closed under us and nothing sent: over a new connection, below
+                pass
         return asyncio.ensure_future(self._call_when_connected(method, args))
 
     async def _call_when_connected(self, method: str, args: tuple[Any, ...]) -> Any:
         connection = self._connection
-        if connection is None or connection.broken is not None:
+        if connection is None or not connection.usable:
             if self._connecting is None or self._connecting.done():  # one connection attempt at a time
                 self._connecting = asyncio.get_running_loop().create_task(self._connect())
             connection = await asyncio.shield(self._connecting)

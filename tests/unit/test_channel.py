@@ -102,3 +102,18 @@ def test_a_frame_that_does_not_unpickle_closes_its_connection_and_the_actor_serv
         return closed, await channel.call("record", 7)
 
     assert asyncio.run(with_channel(work)) == (b"", [7])
+
+
+def test_a_call_on_a_connection_closed_under_it_goes_over_a_new_one() -> None:
+    """Serve's replicas run on uvloop, whose closed transport raises on write: a call made after the connection
+    closed but before its reader saw it must connect again (the call was never sent), not fail with a 500."""
+    import uvloop
+
+    async def work(channel: Channel, target: Target) -> Any:
+        await channel.call("record", 1)
+        assert channel._connection is not None
+        channel._connection.writer.transport.abort()  # gone, and nothing has run on the loop since
+        return await asyncio.wait_for(channel.call("record", 2), 10)
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(with_channel(work)) == [1, 2]

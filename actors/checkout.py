@@ -79,10 +79,12 @@ class CheckoutSaga(ShopperBase):
         """`revocation`: the caller's access token, when the API replica left its check to this checkout's first
         read; nothing is answered or changed for a revoked one (401 `token_revoked`)."""
         await self.fresh()  # the sagas in memory are Redis's, not a failed batch's
+        if revocation is not None and (user_id in self._attempts or self._waiting(user_id) is not None):
+            await reads.refuse_revoked(self, revocation)  # no read of ours comes first
+        # read after the last await: a retry or the recovery timer may have started this shopper's attempt meanwhile,
+        # and nothing may come between these reads and `_attempt` taking the shopper's place
         running = self._attempts.get(user_id)
-        waiting = next((s for s in self.sagas.values() if s.user_id == user_id), None)
-        if revocation is not None and (running is not None or waiting is not None):  # no read of ours comes first
-            await reads.refuse_revoked(self, revocation)
+        waiting = self._waiting(user_id)
         if running is not None:
             self._check_same_request(running.idempotency_key, running.request_hash, idempotency_key, request_hash)
             return await asyncio.shield(running.outcome)
@@ -90,6 +92,9 @@ class CheckoutSaga(ShopperBase):
             self._check_same_request(waiting.idempotency_key, waiting.request_hash, idempotency_key, request_hash)
         return await self._attempt(user_id, idempotency_key, request_hash, self._checkout(
             user_id, idempotency_key, request, request_hash, client_ip, revocation))
+
+    def _waiting(self, user_id: str) -> Saga | None:
+        return next((s for s in self.sagas.values() if s.user_id == user_id), None)
 
     @staticmethod
     def _check_same_request(key: str, request_hash: str, given_key: str, given_hash: str) -> None:
@@ -115,7 +120,10 @@ class CheckoutSaga(ShopperBase):
             attempt.outcome.set_result(result)
             return result
         finally:
-            del self._attempts[user_id]
+            if self._attempts.get(user_id) is attempt:
+                del self._attempts[user_id]
+            else:  # `checkout` and `tick` never let two overlap; say so loudly if they ever do
+                log.error("two checkout attempts of shopper %s overlapped", user_id)
 
     async def _checkout(self, user_id: str, key: str, request: CheckoutRequest, request_hash: str,
                         client_ip: str, revocation: Revocation | None) -> CheckoutResult:

@@ -62,7 +62,7 @@ class ShardActor:
         self._load_when_redis_answers()
         collector.settle()  # what is loaded (and every module) lives as long as the process: never rescan it
         if self.tick_seconds:
-            start_ticker(self.tick_seconds, f"{self.kind}-{self.shard}")
+            self._start_ticker(self.tick_seconds)
 
     # -- hooks for subclasses -------------------------------------------------------------------------
     def load(self, client: Any) -> None:
@@ -70,6 +70,11 @@ class ShardActor:
 
     async def tick(self) -> None:
         """Periodic work (e.g. releasing expired reservations)."""
+
+    def _start_ticker(self, period: float) -> None:
+        """Call `tick()` every `period` through the actor's own queue (a shard run in-process, outside an actor,
+        overrides this: the ticker needs an actor handle)."""
+        start_ticker(period, f"{self.kind}-{self.shard}")
 
     # -- the command queue --------------------------------------------------------------------------
     async def submit(self, command: Command[T]) -> T:

@@ -32,13 +32,8 @@ TTL_SECONDS = 3600.0  # nothing expires during the run, so the reserved total on
 class _InProcessShard(InventoryShard):
     """The shard's own code without Ray around it (no ticker: nothing expires within a run)."""
 
-    @property  # type: ignore[override]
-    def tick_seconds(self) -> float | None:
-        return None  # so ShardActor starts no ticker (it needs an actor)
-
-    @tick_seconds.setter
-    def tick_seconds(self, value: float | None) -> None:
-        pass  # InventoryShard sets its sweep period; nothing expires within a run
+    def _start_ticker(self, period: float) -> None:
+        pass  # the ticker needs an actor; nothing expires within a run
 
 
 class ShardBench(LoopBench):

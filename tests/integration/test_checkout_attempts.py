@@ -20,13 +20,8 @@ from domain.revocation import Revocation
 
 
 class InProcessShopperShard(ShopperShard):
-    @property  # type: ignore[override]
-    def tick_seconds(self) -> float | None:
-        return None  # no ticker outside an actor; the test plays the recovery timer itself
-
-    @tick_seconds.setter
-    def tick_seconds(self, value: float | None) -> None:
-        pass
+    def _start_ticker(self, period: float) -> None:
+        pass  # the ticker needs an actor; the test plays the recovery timer itself
 
 
 def test_a_retry_joins_the_attempt_the_recovery_timer_started_while_it_read(

@@ -3,7 +3,7 @@
 A Ray actor call costs about 1.7 ms of CPU on this 2-core machine (0.86 in the actor, 0.8 in the caller:
 `python -m benchmarks.ray_call`), and a checkout loop made three of them (add to cart and checkout into the
 shopper shard, the sale into the inventory shard). The same call as a length-prefixed pickle over a socket costs
-about 0.09 ms. So a shard actor also listens on a socket of its own, and the callers of its hot methods send
+about 0.04 ms a side. So a shard actor also listens on a socket of its own, and the callers of its hot methods send
 them there; Serve's replicas do the same for HTTP (Serve's direct ingress), for the same reason.
 
 Nothing else changes: the actor is still a Ray actor (Ray places, names, restarts and supervises it; every other
@@ -13,7 +13,7 @@ exactly as a Ray call of the same method would, into the same command queue.
 - **Who may call**: the actor sends a random challenge when a connection opens, and answers nothing until the
   caller returns its HMAC under a key derived from the platform secret (`settings.jwt_key()`), which every part of
   the shop has and a stranger on the network has not. Only the methods the actor class lists in
-  `CHANNEL_METHODS` can be called, so an authenticated peer reaches nothing a route could not.
+  `channel_methods` can be called, so an authenticated peer reaches nothing a route could not.
 - **Failures** are Ray's: a call whose connection breaks before its answer raises `ChannelLost`, an
   `ActorUnavailableError` ("may or may not have been executed"), which the callers already treat as an actor
   restarting (503 to a client, a saga left to recovery). The next call asks Ray for the actor's address again,
@@ -120,7 +120,7 @@ class ChannelServer:
             cause = getattr(exc, "cause", None)  # a RayTaskError from an actor this one called: what it raised
             outcome = (False, cause if isinstance(cause, BaseException) else exc)
         except asyncio.CancelledError:  # never leave the caller waiting: it learns the call may not have run
-            self._send(writer, request_id, (False, ChannelLost(f"{method}", "the call was cancelled in the actor")))
+            self._send(writer, request_id, (False, ChannelLost(method, "the call was cancelled in the actor")))
             raise
         self._send(writer, request_id, outcome)
 
@@ -203,7 +203,6 @@ def _keepalive(sock: socket.socket | None) -> None:
     for option, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 2)):
         if hasattr(socket, option):
             sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class Channel:

@@ -90,13 +90,20 @@ async def offers_and_stock(ctx: Context, wanted: Iterable[tuple[str, str]], revo
     """The offers and each variant's available units, in one round trip to Redis. `revocation`: the caller's access
     token, refused (401 `token_revoked`) in the same round trip before anything read is looked at."""
     pipe = ctx.redis.pipeline(transaction=False)
-    if revocation is not None:
-        pipe.mget(revocation.keys)
+    check = _queue_revocation(pipe, revocation)
     parse = _queue_offers_and_stock(pipe, ctx.router, list(wanted))
     replies = iter(await pipe.execute())
-    if revocation is not None:
-        refuse_if_revoked(next(replies), revocation.generation)
+    check(replies)
     return parse(replies)
+
+
+def _queue_revocation(pipe: Any, revocation: Revocation | None) -> Callable[[Iterator[Any]], None]:
+    """Queue the token's revocation keys (first, so they are checked before anything else read is looked at); the
+    function returned raises 401 `token_revoked` from their reply. No token: nothing queued, nothing checked."""
+    if revocation is None:
+        return lambda replies: None
+    pipe.mget(revocation.keys)
+    return lambda replies: refuse_if_revoked(next(replies), revocation.generation)
 
 
 def _queue_offers_and_stock(pipe: Any, router: Router, pairs: list[tuple[str, str]]
@@ -317,13 +324,11 @@ async def checkout_reads(ctx: Context, user_id: str, idempotency_key: str, wante
     the shopper (for a saved address), and the velocity counts (subject -> entries since `since`). `revocation`:
     the caller's access token, refused (401 `token_revoked`) before anything read is looked at."""
     pipe = ctx.redis.pipeline(transaction=False)
-    if revocation is not None:
-        pipe.mget(revocation.keys)
+    check = _queue_revocation(pipe, revocation)
     stock = _queue_offers_and_stock(pipe, ctx.router, list(wanted))
     records = _queue_shopper_records(pipe, ctx.router, user_id, idempotency_key, with_user, recent, since)
     replies = iter(await pipe.execute())
-    if revocation is not None:
-        refuse_if_revoked(next(replies), revocation.generation)
+    check(replies)
     offers, available = stock(replies)
     return offers, available, records(replies)
 

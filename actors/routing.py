@@ -6,6 +6,7 @@ Changing a count moves keys between shards, so it is a migration, not a restart.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -106,8 +107,6 @@ class Router:
     def direct(self, kind: str, shard: int = 0) -> Channel | RayCalls:
         """The hot-path caller of one shard actor: `await router.direct(kind, shard).call(method, *args)`, over
         the actor's channel (one per process and event loop), or through Ray when `actor_channel` is off."""
-        import asyncio
-
         name = actor_name(kind, shard)
         slot = (name, id(asyncio.get_running_loop()))
         caller = self._channels.get(slot)

@@ -95,9 +95,11 @@ def cpu_speed() -> float:
 
 @contextmanager
 def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, LocalRedis]]:
-    """Our own redis-server (AOF always) and local Ray; everything stopped again on the way out."""
+    """Our own redis-server (AOF always) and local Ray; everything stopped again on the way out. The shop reaches
+    Redis as `make run`'s does: by its Unix socket unless BAZAAR_REDIS_UNIX_SOCKET=0."""
 
-    server = LocalRedis(data_dir / "redis", free_port(), appendfsync="always").start()
+    unix_socket = load_settings().redis_unix_socket
+    server = LocalRedis(data_dir / "redis", free_port(), appendfsync="always", unix_socket=unix_socket).start()
     mail = MailSink()
     try:
         settings = load_settings(

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_port: int = Field(default=6390, ge=1024, le=65535)
     redis_appendfsync: Literal["always", "everysec", "no"] = "always"
+    # the redis-server `make run` starts is given to every process by its Unix socket (half TCP's kernel cost per
+    # round trip); off, by its port
+    redis_unix_socket: bool = True
     ray_address: str | None = None
     ray_namespace: str = "bazaar"
     ray_num_cpus: int = Field(default=2, ge=1)

@@ -98,7 +98,7 @@ def start_redis(settings: Settings, stack: ExitStack) -> tuple[Settings, LocalRe
         log.info("Redis: using %s", redacted(settings.redis_url))
         return settings, None
     check_port_free("127.0.0.1", settings.redis_port, "BAZAAR_REDIS_PORT")
-    server = LocalRedis(settings.redis_dir, settings.redis_port, settings.redis_appendfsync)
+    server = LocalRedis(settings.redis_dir, settings.redis_port, settings.redis_appendfsync, settings.redis_unix_socket)
     stack.callback(_step, "Redis", "Redis stopped (AOF fsynced)", server.stop)
     # Block SIGINT while it starts (the mask is inherited): a Ctrl-C in the terminal then reaches us, not
     # redis-server, and we stop Redis last, after the actors that write to it.

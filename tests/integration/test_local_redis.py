@@ -1,0 +1,47 @@
+"""The redis-server `make run`, the tests and the benchmarks start (serve/local_redis.py): its clients are given its
+Unix socket, which only our own user may open; operators keep its port."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import redis
+
+from serve.local_redis import LocalRedis, free_port
+
+
+def test_clients_are_given_the_unix_socket_and_the_port_still_answers(tmp_path: Path) -> None:
+    server = LocalRedis(tmp_path / "redis", free_port(), appendfsync="everysec").start()
+    try:
+        assert server.socket_path is not None
+        assert server.url == f"unix://{server.socket_path}?db=0"
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        client.set("written", "over the socket")
+        assert stat.S_IMODE(server.socket_path.stat().st_mode) == 0o700
+        by_port = redis.Redis.from_url(server.tcp_url, decode_responses=True)
+        assert by_port.get("written") == "over the socket"
+        assert int(by_port.client_info()["db"]) == 0 == int(client.client_info()["db"])
+    finally:
+        server.stop()
+
+
+def test_without_the_socket_clients_are_given_the_port(tmp_path: Path) -> None:
+    server = LocalRedis(tmp_path / "redis", free_port(), appendfsync="everysec", unix_socket=False).start()
+    try:
+        assert server.url == server.tcp_url == f"redis://127.0.0.1:{server.port}/0"
+        assert redis.Redis.from_url(server.url).ping()
+        assert not (tmp_path / "redis" / "redis.sock").exists()
+    finally:
+        server.stop()
+
+
+def test_a_data_directory_too_deep_for_a_unix_socket_gets_the_port(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 5)
+    server = LocalRedis(deep, free_port(), appendfsync="everysec").start()
+    try:
+        assert server.socket_path is None
+        assert server.url == server.tcp_url
+        assert redis.Redis.from_url(server.url).ping()
+    finally:
+        server.stop()

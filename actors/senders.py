@@ -4,6 +4,7 @@ Each answers an `Outcome`; the notifier records it (actors/deliveries.py) and de
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import time
@@ -138,9 +139,29 @@ class MailSender:
 
 def mail_bytes(from_: str, delivery: Delivery) -> bytes:
     """The message as sent: UTF-8 text, a non-ASCII subject encoded (RFC 2047), and the delivery's own Message-ID,
-    the same on a retry (receivers may deduplicate). Built with the compat32 classes (a fifth of the cost of
-    EmailMessage's header registry), which do not refuse a line break in a header: every header value is put on
-    one line here first."""
+    the same on a retry (receivers may deduplicate). Every header value is put on one line first.
+
+    Where every header is short ASCII (nearly every mail: an address and "Your order ... is confirmed"), the bytes
+    are written out here, the very bytes `email` makes (tests/unit/test_mail_bytes.py compares them): `email` took
+    a fifth of the notifier's CPU, 0.3 ms a mail. Anything else (a non-ASCII subject or address, a header long
+    enough to be folded) goes through `email`."""
+    headers = (one_line(from_), one_line(delivery.target), one_line(delivery.subject),
+               f"<{one_line(delivery.id)}@bazaar>")
+    if all(value.isascii() and len(value) <= _PLAIN_HEADER_MAX for value in headers):
+        from_line, to, subject, message_id = headers
+        return b"".join((_MAIL_PREAMBLE, f"From: {from_line}\nTo: {to}\nSubject: {subject}\n"
+                         f"Date: {formatdate(usegmt=True)}\nMessage-ID: {message_id}\n\n".encode(),
+                         base64.encodebytes(delivery.body.encode())))
+    return _mail_bytes_by_email(from_, delivery)
+
+
+_MAIL_PREAMBLE = b'Content-Type: text/plain; charset="utf-8"\nMIME-Version: 1.0\nContent-Transfer-Encoding: base64\n'
+_PLAIN_HEADER_MAX = 60  # "Message-ID: " and the value within 78 characters: no header needs folding
+
+
+def _mail_bytes_by_email(from_: str, delivery: Delivery) -> bytes:
+    """Built with the compat32 classes (a fifth of the cost of EmailMessage's header registry), which do not refuse
+    a line break in a header: every header value is put on one line here first."""
     message = MIMEText(delivery.body, "plain", "utf-8")
     subject = one_line(delivery.subject)
     message["From"] = one_line(from_)

@@ -60,6 +60,10 @@ class Plan:
     oversell_buyers: int = 1_500
     # checkout
     shoppers: tuple[int, ...] = (16, 64)  # concurrent shoppers, each level measured on its own
+    # one inventory and one shopper shard: on 2 cores, alternated runs did more checkouts with less CPU and a lower
+    # p99 than two of each (fewer processes to wake, larger group commits; benchmarks/README.md, stop 19)
+    inventory_shards: int = 1
+    shopper_shards: int = 1
     checkouts: int = 40  # per shopper and round: 10 gave runs of 2 s at 16 shoppers, 106-184/s for the same code
     noops: int = 100  # per worker and round
 
@@ -94,7 +98,8 @@ def cpu_speed() -> float:
 
 
 @contextmanager
-def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, LocalRedis]]:
+def environment(data_dir: Path, haproxy: bool, inventory_shards: int = 1, shopper_shards: int = 1
+                ) -> Iterator[tuple[Settings, LocalRedis]]:
     """Our own redis-server (AOF always) and local Ray; everything stopped again on the way out. The shop reaches
     Redis as `make run`'s does: by its Unix socket unless BAZAAR_REDIS_UNIX_SOCKET=0."""
 
@@ -107,7 +112,7 @@ def environment(data_dir: Path, haproxy: bool) -> Iterator[tuple[Settings, Local
             smtp_host="127.0.0.1", smtp_port=mail.port,
             http_port=free_port(), haproxy=haproxy, jwt_secret=secrets.token_urlsafe(48),
             argon2_time_cost=1, argon2_memory_kib=8192,
-            inventory_shards=2, shopper_shards=2, user_shards=2,
+            inventory_shards=inventory_shards, shopper_shards=shopper_shards, user_shards=2,
             register_per_minute_per_ip=1_000_000, login_failures_per_email_free=1_000_000,
             login_failures_per_ip_free=1_000_000, payment_tokens_per_minute_per_ip=1_000_000,
             fraud_max_orders_per_user_hour=1_000_000, fraud_max_orders_per_card_hour=1_000_000,
@@ -378,12 +383,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--only", choices=["hot-sku", "checkout"], help="run one of the two measurements")
     parser.add_argument("--shoppers", type=int, nargs="+", help="checkout's concurrency levels (default 16 64)")
+    parser.add_argument("--inventory-shards", type=int, help="the shop's inventory shards (default 1)")
+    parser.add_argument("--shopper-shards", type=int, help="the shop's shopper shards (default 1)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else Plan()
     if args.rounds:
         plan = Plan(**{**plan.__dict__, "rounds": args.rounds})
     if args.shoppers:
         plan = Plan(**{**plan.__dict__, "shoppers": tuple(args.shoppers)})
+    for name in ("inventory_shards", "shopper_shards"):
+        if getattr(args, name):
+            plan = Plan(**{**plan.__dict__, name: getattr(args, name)})
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
 
     info = machine()
@@ -400,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     lines: list[str] = []
     try:
         with tempfile.TemporaryDirectory(prefix="bzb-") as tmp, \
-                environment(Path(tmp), args.haproxy) as (settings, server):
+                environment(Path(tmp), args.haproxy, plan.inventory_shards, plan.shopper_shards) as (settings, server):
             info["redis"] = server_version(server)
             if args.only != "checkout":
                 result = hot_sku(settings, server, plan, None if args.no_postgres else args.postgres_dsn)
@@ -412,7 +422,9 @@ def main(argv: list[str] | None = None) -> int:
                 results = checkout(settings, plan)
                 figures["checkout"] = results
                 lines += ["", "HTTP, Serve "
-                          + ("behind HAProxy, as `make run` serves it" if args.haproxy else "with its default proxy"),
+                          + ("behind HAProxy, as `make run` serves it" if args.haproxy else "with its default proxy")
+                          + f"; {settings.inventory_shards} inventory, {settings.shopper_shards} shopper and "
+                          f"{settings.user_shards} user shard(s), {settings.api_replicas} API replicas",
                           *report_checkout(results)]
     except KeyboardInterrupt:
         print("\ninterrupted: redis-server, Ray and Serve stopped", flush=True)

@@ -31,7 +31,7 @@ from benchmarks.hot_sku_report import ENGINES
 from benchmarks.http_checkout import CheckoutBench, Route
 from config import Settings, load_settings
 from serve.haproxy_wrapper import local_haproxy_environment
-from serve.local_redis import LocalRedis, free_port
+from serve.local_redis import LocalRedis, free_port, with_db
 from serve.main import local_ray_environment
 
 ADMIN_EMAIL = "admin@bazaar.bench"
@@ -215,17 +215,18 @@ def hot_sku(settings: Settings, server: LocalRedis, plan: Plan, postgres_dsn: st
     reason = PostgresBench.unavailable(postgres_dsn) if postgres_dsn else "skipped (--no-postgres)"
     if reason:
         print(f"  PostgreSQL: {reason}", flush=True)
-    url = f"redis://127.0.0.1:{server.port}"
     gc_before = gc.get_threshold()  # the in-process shard tunes this process's collector as a shard does its own
-    shard_settings = settings.model_copy(update={"redis_url": f"{url}/1"})  # away from the HTTP app's keys (0)
+    # every engine reaches the server as the shop does (its Unix socket unless BAZAAR_REDIS_UNIX_SOCKET=0), each in
+    # a database of its own, away from the HTTP app's keys (0)
+    shard_settings = settings.model_copy(update={"redis_url": with_db(server.url, 1)})
     stock = 10**9
     benches: dict[str, Any] = {
         "shard": ShardBench(shard_settings, stock, plan.batch, plan.batched_in_flight),
-        "lua": LuaBench(f"{url}/3", stock, plan.batched_in_flight, plan.batch),
-        "setnx": SetNxBench(f"{url}/4", stock, plan.setnx_buyers),
-        "lua_single": LuaBench(f"{url}/5", stock, plan.single_in_flight, 1),
-        "lua_records": LuaRecordBench(f"{url}/6", stock, plan.batched_in_flight, plan.batch),
-        "inproc": ShardBench(settings.model_copy(update={"redis_url": f"{url}/2"}), stock, plan.batch,
+        "lua": LuaBench(with_db(server.url, 3), stock, plan.batched_in_flight, plan.batch),
+        "setnx": SetNxBench(with_db(server.url, 4), stock, plan.setnx_buyers),
+        "lua_single": LuaBench(with_db(server.url, 5), stock, plan.single_in_flight, 1),
+        "lua_records": LuaRecordBench(with_db(server.url, 6), stock, plan.batched_in_flight, plan.batch),
+        "inproc": ShardBench(settings.model_copy(update={"redis_url": with_db(server.url, 2)}), stock, plan.batch,
                              plan.batched_in_flight, through_ray=False),
     }
     if not reason:

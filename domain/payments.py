@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -213,8 +213,9 @@ class Payment:
             raise Invalid("currency_mismatch", f"The payment is in {self.currency}", {"currency": self.currency})
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        del data["events"]
+        """Field by field (asdict deep-copies every value, the events too, on each authorization's record)."""
+        data = {name: getattr(self, name) for name in _RECORDED}
+        data["refunds"] = [dict(refund) for refund in self.refunds]
         return data
 
     @classmethod
@@ -330,3 +331,6 @@ def check_currency(currency: object) -> None:
 def check_key(key: object) -> None:
     if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
         raise Invalid("invalid_idempotency_key", f"An idempotency key is 1 to {MAX_KEY_LENGTH} characters")
+
+
+_RECORDED = tuple(f.name for f in fields(Payment) if f.name != "events")  # what Payment.to_dict writes

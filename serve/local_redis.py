@@ -10,8 +10,18 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
+
+
+def with_db(url: str, db: int) -> str:
+    """The same Redis at database `db`, for a TCP URL (`redis://host:port/N`) or a Unix socket's (`unix://path?db=N`)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "db"] + [("db", str(db))]
+        return f"unix://{parts.path}?{urlencode(query)}"
+    return urlunsplit(parts._replace(path=f"/{db}"))
 
 
 def free_port() -> int:

@@ -8,11 +8,12 @@ import gc
 from benchmarks.hot_sku import Mode
 from benchmarks.hot_sku_shard import ShardBench
 from config import Settings
+from serve.local_redis import with_db
 
 
 def test_the_in_process_shard_reserves_durably_and_never_oversells(settings: Settings) -> None:
     thresholds = gc.get_threshold()  # the shard settles this process's collector, as a shard does its own
-    bench = ShardBench(settings.model_copy(update={"redis_url": f"{settings.redis_url}/7"}), 10_000, 64, 2,
+    bench = ShardBench(settings.model_copy(update={"redis_url": with_db(settings.redis_url or "", 7)}), 10_000, 64, 2,
                        through_ray=False)
     try:
         mode = Mode("in-process")

@@ -17,6 +17,7 @@ from actors.shoppers import ShopperShard
 from config import Settings
 from domain.checkout import CheckoutRequest
 from domain.revocation import Revocation
+from serve.local_redis import with_db
 
 
 class InProcessShopperShard(ShopperShard):
@@ -27,7 +28,7 @@ class InProcessShopperShard(ShopperShard):
 def test_a_retry_joins_the_attempt_the_recovery_timer_started_while_it_read(
         settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     thresholds = gc.get_threshold()
-    shard = InProcessShopperShard(settings.model_copy(update={"redis_url": f"{settings.redis_url}/8"}), 0)
+    shard = InProcessShopperShard(settings.model_copy(update={"redis_url": with_db(settings.redis_url or "", 8)}), 0)
     user, key, request_hash = "usr_attempts", "key-1", "hash-1"
     shard.sagas["chk_waiting"] = SimpleNamespace(  # type: ignore[assignment]
         id="chk_waiting", user_id=user, idempotency_key=key, request_hash=request_hash, created_at=0.0)

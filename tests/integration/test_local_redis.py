@@ -8,7 +8,7 @@ from pathlib import Path
 
 import redis
 
-from serve.local_redis import LocalRedis, free_port
+from serve.local_redis import LocalRedis, free_port, with_db
 
 
 def test_clients_are_given_the_unix_socket_and_the_port_still_answers(tmp_path: Path) -> None:
@@ -45,3 +45,9 @@ def test_a_data_directory_too_deep_for_a_unix_socket_gets_the_port(tmp_path: Pat
         assert redis.Redis.from_url(server.url).ping()
     finally:
         server.stop()
+
+
+def test_another_database_of_the_same_server_by_either_url() -> None:
+    assert with_db("unix:///var/bazaar/redis/redis.sock?db=0", 7) == "unix:///var/bazaar/redis/redis.sock?db=7"
+    assert with_db("redis://127.0.0.1:6390/0", 3) == "redis://127.0.0.1:6390/3"
+    assert with_db("redis://:secret@redis.internal:6379", 2) == "redis://:secret@redis.internal:6379/2"

@@ -148,10 +148,12 @@ def start_ray(settings: Settings, stack: ExitStack) -> Any:
 def local_ray_environment(settings: Settings) -> dict[str, str]:
     """What a Ray we start ourselves reads from its environment (its processes inherit it): whether its processes
     collect and export Ray's metrics, and how often (config/settings.py `ray_metrics`). Serve's HAProxy metrics go
-    with them: HAProxy sends a line per request to Serve's HAProxy manager, which parses it in Python to count it."""
+    with them: HAProxy sends a line per request to Serve's HAProxy manager, which parses it in Python to count it.
+    And how often Serve's controller runs its loop (`serve_control_loop_seconds`)."""
     on = "1" if settings.ray_metrics else "0"
     return {"RAY_enable_metrics_collection": on, "RAY_SERVE_HAPROXY_METRICS_ENABLED": on,
-            "RAY_metrics_report_interval_ms": str(settings.ray_metrics_report_seconds * 1000)}
+            "RAY_metrics_report_interval_ms": str(settings.ray_metrics_report_seconds * 1000),
+            "RAY_SERVE_CONTROL_LOOP_INTERVAL_S": str(settings.serve_control_loop_seconds)}
 
 
 def start_platform(settings: Settings, stack: ExitStack) -> None:

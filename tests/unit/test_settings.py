@@ -78,3 +78,13 @@ def test_mail_is_printed_in_local_development_sent_by_smtp_elsewhere_and_never_p
     assert [o.ok for o in outcomes] == [True]
     printed = capsys.readouterr().out
     assert "mail to ada@example.com: Order BZ-100001 confirmed" in printed and "Thanks!" in printed
+
+
+def test_the_ray_we_start_gets_serves_control_loop_period_and_metrics_choice(tmp_path: Path) -> None:
+    from serve.main import local_ray_environment
+
+    default = local_ray_environment(load_settings(data_dir=tmp_path))
+    assert default["RAY_SERVE_CONTROL_LOOP_INTERVAL_S"] == "0.5"
+    assert default["RAY_enable_metrics_collection"] == "0"
+    chosen = local_ray_environment(load_settings(data_dir=tmp_path, serve_control_loop_seconds=0.1, ray_metrics=True))
+    assert (chosen["RAY_SERVE_CONTROL_LOOP_INTERVAL_S"], chosen["RAY_enable_metrics_collection"]) == ("0.1", "1")

@@ -4,9 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# packages are installed by uv (pinned here; ten times faster than pip, which installs them should uv fail):
+# packages are installed by uv (pinned here; several times faster than pip, which installs them should uv fail),
+# their bytecode compiled as pip does: where PYTHONDONTWRITEBYTECODE is set (it is on this machine), nothing else
+# writes it, and every Ray worker would compile Ray and the rest again on each start (the suite took 40% longer)
 UV := uv==0.13.9
-pip_install = $(BIN)/uv pip install -q --python $(BIN)/python $(1) || $(BIN)/python -m pip install -q $(1)
+pip_install = $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python $(1) || $(BIN)/python -m pip install -q $(1)
 N ?= 1000000
 
 .PHONY: install run test lint unit bench bench-deps bench-search catalog search-index audit chaos clean system-deps export analytics replenishment simulate synthetic

@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,7 @@ def environment(data_dir: Path, haproxy: bool, inventory_shards: int = 1, shoppe
     """Our own redis-server (AOF always) and local Ray; everything stopped again on the way out. The shop reaches
     Redis as `make run`'s does: by its Unix socket unless BAZAAR_REDIS_UNIX_SOCKET=0."""
 
-    unix_socket = load_settings().redis_unix_socket
+    unix_socket = Settings().redis_unix_socket  # the environment's choice (load_settings would make a secret file)
     server = LocalRedis(data_dir / "redis", free_port(), appendfsync="always", unix_socket=unix_socket).start()
     mail = MailSink()
     try:
@@ -387,14 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inventory-shards", type=int, help="the shop's inventory shards (default 1)")
     parser.add_argument("--shopper-shards", type=int, help="the shop's shopper shards (default 1)")
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else Plan()
-    if args.rounds:
-        plan = Plan(**{**plan.__dict__, "rounds": args.rounds})
-    if args.shoppers:
-        plan = Plan(**{**plan.__dict__, "shoppers": tuple(args.shoppers)})
-    for name in ("inventory_shards", "shopper_shards"):
-        if getattr(args, name):
-            plan = Plan(**{**plan.__dict__, name: getattr(args, name)})
+    overrides = {"rounds": args.rounds, "shoppers": tuple(args.shoppers or ()),
+                 "inventory_shards": args.inventory_shards, "shopper_shards": args.shopper_shards}
+    plan = replace(QUICK if args.quick else Plan(), **{name: value for name, value in overrides.items() if value})
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
 
     info = machine()

@@ -34,7 +34,7 @@ texts = (st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_s
 @given(subject=texts, body=texts, target=st.emails() | st.sampled_from(["ada@example.com", "zoë@exämple.com"]))
 def test_every_mail_is_the_bytes_email_makes(subject: str, body: str, target: str) -> None:
     mail = delivery(subject, body, target)
-    assert senders.mail_bytes(FROM, mail) == senders._mail_bytes_by_email(FROM, mail)
+    assert senders.mail_bytes(FROM, mail) == senders._mail_bytes_by_email(senders.mail_headers(FROM, mail), mail.body)
 
 
 @pytest.mark.parametrize("subject", ["Your order BZ-1234 is confirmed", "Votre commande est confirmée",

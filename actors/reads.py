@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 
 from actors import keys
 from actors.routing import Router, shard_count
+from actors.store import Reads
 from domain.carts import Cart
 from domain.catalog import Offer
 from domain.fraud_features import ShopperHistory
@@ -89,7 +90,7 @@ async def offers_and_stock(ctx: Context, wanted: Iterable[tuple[str, str]], revo
                            ) -> tuple[dict[str, Offer], dict[str, int]]:
     """The offers and each variant's available units, in one round trip to Redis. `revocation`: the caller's access
     token, refused (401 `token_revoked`) in the same round trip before anything read is looked at."""
-    pipe = ctx.redis.pipeline(transaction=False)
+    pipe = Reads(ctx.redis)
     check = _queue_revocation(pipe, revocation)
     parse = _queue_offers_and_stock(pipe, ctx.router, list(wanted))
     replies = iter(await pipe.execute())
@@ -97,7 +98,7 @@ async def offers_and_stock(ctx: Context, wanted: Iterable[tuple[str, str]], revo
     return parse(replies)
 
 
-def _queue_revocation(pipe: Any, revocation: Revocation | None) -> Callable[[Iterator[Any]], None]:
+def _queue_revocation(pipe: Reads, revocation: Revocation | None) -> Callable[[Iterator[Any]], None]:
     """Queue the token's revocation keys (first, so they are checked before anything else read is looked at); the
     function returned raises 401 `token_revoked` from their reply. No token: nothing queued, nothing checked."""
     if revocation is None:
@@ -106,7 +107,7 @@ def _queue_revocation(pipe: Any, revocation: Revocation | None) -> Callable[[Ite
     return lambda replies: refuse_if_revoked(next(replies), revocation.generation)
 
 
-def _queue_offers_and_stock(pipe: Any, router: Router, pairs: list[tuple[str, str]]
+def _queue_offers_and_stock(pipe: Reads, router: Router, pairs: list[tuple[str, str]]
                             ) -> Callable[[Iterator[Any]], tuple[dict[str, Offer], dict[str, int]]]:
     """Queue the reads on `pipe`; the function returned takes their replies from the pipeline's."""
     product_ids = list(dict.fromkeys(pid for pid, _ in pairs))
@@ -295,7 +296,7 @@ class ShopperRecords:
     history: ShopperHistory  # the shopper's earlier orders, as the fraud model sees them
 
 
-def _queue_shopper_records(pipe: Any, router: Router, user_id: str, idempotency_key: str, with_user: bool,
+def _queue_shopper_records(pipe: Reads, router: Router, user_id: str, idempotency_key: str, with_user: bool,
                            recent: list[tuple[str, str]], since: float) -> Callable[[Iterator[Any]], ShopperRecords]:
     pipe.get(keys.idempotency(user_id, idempotency_key))
     if with_user:
@@ -323,7 +324,7 @@ async def checkout_reads(ctx: Context, user_id: str, idempotency_key: str, wante
     """What a checkout reads before it starts, in one round trip: the cart's offers and stock, the key's record,
     the shopper (for a saved address), and the velocity counts (subject -> entries since `since`). `revocation`:
     the caller's access token, refused (401 `token_revoked`) before anything read is looked at."""
-    pipe = ctx.redis.pipeline(transaction=False)
+    pipe = Reads(ctx.redis)
     check = _queue_revocation(pipe, revocation)
     stock = _queue_offers_and_stock(pipe, ctx.router, list(wanted))
     records = _queue_shopper_records(pipe, ctx.router, user_id, idempotency_key, with_user, recent, since)

@@ -217,6 +217,56 @@ class Store:
         return None if raw is None else orjson.loads(raw)
 
 
+class Reads:
+    """Read commands queued as on a redis-py pipeline (`get`, `hget`, `hmget`, `mget`, `zcount`), sent in one packed
+    write and answered through the client's hiredis reader, as `Store.commit` does: the hot routes' and the
+    checkout's reads went through redis-py's pipeline machinery, which cost more than the round trip itself
+    (a twelfth of a shopper shard's samples and of a replica's). Replies are Redis's own (no response callbacks):
+    these commands answer strings, lists of strings and integers. A refused command raises, as a pipeline does."""
+
+    __slots__ = ("client", "commands")
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+        self.commands: list[Command] = []
+
+    def get(self, key: str) -> None:
+        self.commands.append(("GET", key))
+
+    def hget(self, key: str, field: str) -> None:
+        self.commands.append(("HGET", key, field))
+
+    def hmget(self, key: str, fields: list[str]) -> None:
+        self.commands.append(("HMGET", key, *fields))
+
+    def mget(self, keys: list[str]) -> None:
+        self.commands.append(("MGET", *keys))
+
+    def zcount(self, key: str, low: float | str, high: float | str) -> None:
+        self.commands.append(("ZCOUNT", key, low, high))
+
+    async def execute(self) -> list[Any]:
+        if not self.commands:
+            return []
+        payload = b"".join(map(hiredis.pack_command, self.commands))
+        pool = self.client.connection_pool
+        conn = await pool.get_connection()
+        try:  # reads are safe to send again: a dropped connection is retried with the client's retry policy
+            replies = await conn.retry.call_with_retry(lambda: _send_and_read(conn, payload, len(self.commands)),
+                                                       lambda error: conn.disconnect())
+        finally:
+            await pool.release(conn)
+        refused = next((reply for reply in replies if isinstance(reply, ResponseError)), None)
+        if refused is not None:
+            raise refused
+        return replies
+
+
+async def _send_and_read(conn: Any, payload: bytes, count: int) -> list[Any]:
+    await conn.send_packed_command(payload)
+    return await _replies(conn, count)
+
+
 async def _transact(conn: Any, payload: bytes, queued: int) -> list[Any]:
     """Send a packed MULTI .. EXEC and read its replies: +OK, one +QUEUED per command, then EXEC's array."""
     await conn.send_packed_command(payload)

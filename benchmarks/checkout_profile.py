@@ -18,12 +18,11 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from functools import partial
 from pathlib import Path
 
 from benchmarks import cpu_budget
 from benchmarks.core import shop_running
-from benchmarks.http_checkout import CheckoutBench, Route
+from benchmarks.http_checkout import CheckoutBench, Route, Shopper, run_concurrently
 
 KINDS = ("ray::ShopperShard", "ray::ServeReplica:bazaar:api", "ray::InventoryShard", "ray::Notifier")
 
@@ -72,13 +71,13 @@ def main(argv: list[str] | None = None) -> int:
             stop = threading.Event()
             checkout, cart = Route("checkout"), Route("cart")
 
-            def shopper(s: object, bar: object) -> None:
+            async def shopper(s: Shopper) -> None:
                 while not stop.is_set():
-                    bench._checkouts(s, 5, checkout, cart, bar)  # type: ignore[arg-type]
+                    await bench.checkouts(s, 5, checkout, cart, _Bar())
 
-            threads = [threading.Thread(target=partial(shopper, s, _Bar()), daemon=True) for s in bench.shoppers]
-            for thread in threads:
-                thread.start()
+            shopping = threading.Thread(target=lambda: run_concurrently([shopper(s) for s in bench.shoppers]),
+                                        daemon=True)
+            shopping.start()
             time.sleep(3)
             pids = {pid: sample.label for pid, sample in cpu_budget.snapshot().items() if sample.label in args.kinds}
             started = time.perf_counter()
@@ -90,8 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 spy.wait()
             done, elapsed = len(checkout.latencies) - before, time.perf_counter() - started
             stop.set()
-            for thread in threads:
-                thread.join()
+            shopping.join()
             print(f"\n{done} checkouts in {elapsed:.1f}s while recording ({done / elapsed:.1f}/s), errors "
                   f"{checkout.errors or 'none'}")
             for kind in args.kinds:

@@ -43,11 +43,15 @@ PAGE = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nR
         f"Content-Length: {len(BODY)}\r\nCache-Control: no-store\r\n\r\n{BODY}")
 # the sections of Serve's configuration whose `bind` lines are operator surfaces, not the API
 ADMIN_SECTIONS = ("frontend prometheus", "listen stats")
+API_FRONTEND = "frontend http_frontend"
+# first in the API's frontend: Serve's per-request headers are set by us, never by the client
+API_RULES = ("    http-request del-header x-request-timeout-seconds",
+             "    http-request set-header x-request-disconnect-disabled ?1")
 
 
 def hardening_sed(admin_host: str) -> list[str]:
-    """The `sed -E` expressions that put the admin listeners on `admin_host`, make the admin socket 600 and have
-    HAProxy append the client's address to X-Forwarded-For."""
+    """The `sed -E` expressions that put the admin listeners on `admin_host`, make the admin socket 600, have
+    HAProxy append the client's address to X-Forwarded-For, and set Serve's request headers in the API's frontend."""
     if not admin_host or any(c.isspace() or c in "/\\&'\"|" for c in admin_host):
         raise ValueError(f"not a listening address: {admin_host!r}")
     rebind = rf"s/^([[:space:]]*bind[[:space:]]+)[^[:space:]]*:([0-9]+)/\1{admin_host}:\2/"
@@ -55,6 +59,9 @@ def hardening_sed(admin_host: str) -> list[str]:
     expressions.append(r"s/^([[:space:]]*stats socket[[:space:]].*[[:space:]]mode[[:space:]]+)[0-7]+/\1600/")
     # `option forwardfor` in `defaults`, once however often the wrapper runs on the same file
     expressions += [r"/^    option forwardfor$/d", r"s/^defaults$/defaults\n    option forwardfor/"]
+    # the API's own rules at the top of its frontend, also once
+    expressions += [f"/^{rule.replace('?', '[?]')}$/d" for rule in API_RULES]
+    expressions.append(f"s/^{API_FRONTEND}$/{API_FRONTEND}" + "".join(rf"\n{rule}" for rule in API_RULES) + "/")
     return expressions
 
 
@@ -70,8 +77,8 @@ def haproxy_wrapper(directory: Path, admin_host: str = "127.0.0.1") -> dict[str,
     edits = " ".join(f"-e {shlex.quote(expression)}" for expression in hardening_sed(admin_host))
     wrapper.write_text(f"""#!/bin/sh
 # Written by serve/haproxy_wrapper.py: Serve's 500 error page for 502/503/504 becomes the API's 503 JSON, and
-# the stats and metrics listeners and the admin socket of Serve's configuration are kept to this machine, and
-# HAProxy appends the client's address to X-Forwarded-For.
+# the stats and metrics listeners and the admin socket of Serve's configuration are kept to this machine,
+# HAProxy appends the client's address to X-Forwarded-For, and Serve's request headers are set by HAProxy.
 config=""
 previous=""
 for argument in "$@"; do

@@ -144,3 +144,16 @@ def test_a_declined_payment_counts_against_the_real_address_not_a_forwarded_one(
     assert_error(answer, 402, "payment_declined")
     assert redis_client.zcard(keys.velocity("declined-ip", address)) == 1
     assert not redis_client.exists(keys.velocity("declined-ip", fake["X-Forwarded-For"]))
+
+
+def test_a_client_cannot_have_serve_cut_its_checkout_short(shop: Shop, haproxy: str) -> None:
+    """Serve cancels a route after `x-request-timeout-seconds`, read from the request: a client that sends a tiny
+    one must still get its whole checkout (HAProxy drops the header), with one order and its stock sold."""
+    tester, product = shop.register(), shop.product(stock=3)
+    shop.add_to_cart(tester, product)
+    with shop.client_at(loopback_address(), haproxy) as client:
+        answer = client.post("/v1/checkout", json=shop.checkout_body(tester), headers={
+            **tester.headers, "Idempotency-Key": uuid.uuid4().hex, "X-Request-Timeout-Seconds": "0.000001"})
+    assert answer.status_code == 201, answer.text
+    assert [order["id"] for order in shop.http.get("/v1/orders", headers=tester.headers).json()["items"]] \
+        == [answer.json()["order"]["id"]]

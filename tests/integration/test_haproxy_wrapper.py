@@ -2,16 +2,20 @@
 - it puts the API's 503 in place of Serve's plain-text 500 page: a request HAProxy cannot pass on is answered in
   the contract's shape;
 - on the configuration Serve itself generates, the stats page and the metrics exporter listen on loopback only and
-  the admin socket is 600, while the API's frontend stays as Serve wrote it."""
+  the admin socket is 600, while the API's frontend stays as Serve wrote it but for its first two rules;
+- those rules: Serve's own request headers reach a replica as HAProxy sets them, whatever the client sent."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import shlex
 import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,9 +24,42 @@ from pathlib import Path
 import httpx
 import pytest
 
-from serve.haproxy_wrapper import haproxy_wrapper
+from serve.haproxy_wrapper import API_RULES, haproxy_wrapper
 from serve.local_redis import free_port
 from tests.support import haproxy_in_front_of
+
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    """A backend that answers every GET with the request headers it received, as JSON."""
+
+    def do_GET(self) -> None:  # http.server calls it by this name
+        body = json.dumps({name.lower(): value for name, value in self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_serves_request_headers_reach_a_replica_as_haproxy_sets_them_not_as_the_client_sent_them(
+        tmp_path: Path) -> None:
+    """A client must not be able to have Serve cancel a route part-way (`x-request-timeout-seconds`), nor turn
+    back on the disconnect watch that cancels a route when its client hangs up."""
+    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    try:
+        with haproxy_in_front_of(f"127.0.0.1:{backend.server_address[1]}", tmp_path) as url:
+            plain = httpx.get(f"{url}/v1/products", timeout=10).json()
+            spoofed = httpx.get(f"{url}/v1/products", timeout=10, headers={
+                "X-Request-Timeout-Seconds": "0.001", "X-Request-Disconnect-Disabled": "?0"}).json()
+    finally:
+        backend.shutdown()
+    for seen in (plain, spoofed):
+        assert "x-request-timeout-seconds" not in seen
+        assert seen["x-request-disconnect-disabled"] == "?1"
 
 
 def test_haproxy_answers_a_request_no_replica_can_take_with_the_contracts_503(tmp_path: Path) -> None:
@@ -107,9 +144,11 @@ def test_serves_own_config_keeps_stats_metrics_and_the_admin_socket_to_this_mach
     assert f"bind 127.0.0.1:{stats}" in hardened and f"bind 127.0.0.1:{metrics}" in hardened
     assert " mode 600 " in hardened and " mode 666 " not in hardened
     assert "\ndefaults\n    option forwardfor\n" in hardened, "HAProxy appends the client's address"
+    rules = "".join(f"{rule}\n" for rule in API_RULES)
+    assert f"\nfrontend http_frontend\n{rules}" in hardened, "Serve's request headers are set first in the API's"
     assert hardened.replace(f"127.0.0.1:{stats}", f"*:{stats}").replace(f"127.0.0.1:{metrics}", f":{metrics}") \
-        .replace(" mode 600 ", " mode 666 ").replace("    option forwardfor\n", "", 1) == as_generated, \
-        "nothing else changed"
+        .replace(" mode 600 ", " mode 666 ").replace("    option forwardfor\n", "", 1).replace(rules, "", 1) \
+        == as_generated, "nothing else changed"
 
 
 def _an_outside_address() -> str | None:

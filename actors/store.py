@@ -19,6 +19,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis import Redis
 from redis._parsers.hiredis import NOT_ENOUGH_DATA as _NOT_ENOUGH_DATA
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
 from actors.event_ids import new_event_id, now_iso_ms
@@ -263,8 +264,14 @@ class Reads:
 
 
 async def _send_and_read(conn: Any, payload: bytes, count: int) -> list[Any]:
-    await conn.send_packed_command(payload)
-    return await _replies(conn, count)
+    """The replies, or redis-py's ConnectionError when the connection breaks: `_replies` reads the socket below
+    redis-py, which would let a reset through as a bare OSError, one that neither the retry policy nor a caller
+    (503 to a client) takes for Redis going away."""
+    try:
+        await conn.send_packed_command(payload)
+        return await _replies(conn, count)
+    except OSError as exc:
+        raise RedisConnectionError(f"the connection to Redis broke: {exc!r}") from exc
 
 
 async def _transact(conn: Any, payload: bytes, queued: int) -> list[Any]:

@@ -5,11 +5,14 @@ for the next caller afterwards."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from typing import Any
 
 import pytest
 import redis
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from actors.store import Reads
@@ -82,3 +85,31 @@ def test_no_reads_make_no_round_trip(settings: Settings) -> None:
             await client.aclose()
 
     assert asyncio.run(scenario()) == []
+
+
+def test_a_connection_reset_mid_read_is_redis_going_away_not_a_bare_os_error() -> None:
+    """A server that resets every connection once it has read the request (as a redis-server killed mid-answer
+    does): the reads fail as redis-py's ConnectionError, which callers answer as 503 and the retry policy retries,
+    never as the bare ConnectionResetError the socket raised (which a route answered 500)."""
+    async def scenario() -> None:
+        async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read(1024)
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = RST
+            writer.transport.abort()
+
+        server = await asyncio.start_server(reset, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = aioredis.from_url(f"redis://127.0.0.1:{port}", decode_responses=True, protocol=2,
+                                   lib_name=None, lib_version=None)  # nothing sent before the reads
+        try:
+            reads = Reads(client)
+            reads.get("k")
+            with pytest.raises(RedisConnectionError) as raised:
+                await reads.execute()
+            assert isinstance(raised.value.__cause__, ConnectionResetError), "the reset was read by Reads itself"
+        finally:
+            await client.aclose()
+            server.close()
+
+    asyncio.run(scenario())

@@ -11,6 +11,7 @@ encoded with orjson, commands are packed by hiredis, and the transaction is sent
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,18 +197,8 @@ class Store:
         commands = changes.commands()
         payload = b"".join([*map(hiredis.pack_command, (("MULTI",), *commands)),
                             changes.packed_events(self.stream, self.maxlen), hiredis.pack_command(("EXEC",))])
-        pool = self.redis.connection_pool
-        conn = await pool.get_connection()
-        try:
-            # as redis-py's own pipeline does: a dropped connection is retried with the client's retry policy
-            queued = len(commands) + len(changes._events)
-            replies = await conn.retry.call_with_retry(lambda: _transact(conn, payload, queued),
-                                                       lambda error: conn.disconnect())
-        finally:
-            await pool.release(conn)
-        for reply in replies:
-            if isinstance(reply, ResponseError):
-                raise reply
+        queued = len(commands) + len(changes._events)
+        _raise_refused(await _on_a_connection(self.redis, lambda conn: _transact(conn, payload, queued)))
 
     async def get_json(self, key: str) -> Any:
         raw: str | None = await self.redis.get(key)
@@ -250,18 +241,27 @@ class Reads:
     async def execute(self) -> list[Any]:
         if not self.commands:
             return []
-        payload = b"".join(map(hiredis.pack_command, self.commands))
-        pool = self.client.connection_pool
-        conn = await pool.get_connection()
-        try:  # reads are safe to send again: a dropped connection is retried with the client's retry policy
-            replies = await conn.retry.call_with_retry(lambda: _send_and_read(conn, payload, len(self.commands)),
-                                                       lambda error: conn.disconnect())
-        finally:
-            await pool.release(conn)
-        refused = next((reply for reply in replies if isinstance(reply, ResponseError)), None)
-        if refused is not None:
-            raise refused
-        return replies
+        payload, count = b"".join(map(hiredis.pack_command, self.commands)), len(self.commands)
+        return _raise_refused(await _on_a_connection(self.client, lambda conn: _send_and_read(conn, payload, count)))
+
+
+async def _on_a_connection(client: aioredis.Redis, attempt: Callable[[Any], Awaitable[list[Any]]]) -> list[Any]:
+    """`attempt(connection)` on one of the client's pooled connections; as redis-py's own pipeline does, a dropped
+    connection (redis-py's ConnectionError) is retried with the client's retry policy."""
+    pool = client.connection_pool
+    conn = await pool.get_connection()
+    try:
+        return await conn.retry.call_with_retry(lambda: attempt(conn), lambda error: conn.disconnect())
+    finally:
+        await pool.release(conn)
+
+
+def _raise_refused(replies: list[Any]) -> list[Any]:
+    """The replies, or the first command's refusal raised (the replies were all read: the connection is in step)."""
+    refused = next((reply for reply in replies if isinstance(reply, ResponseError)), None)
+    if refused is not None:
+        raise refused
+    return replies
 
 
 async def _send_and_read(conn: Any, payload: bytes, count: int) -> list[Any]:

@@ -149,11 +149,18 @@ def local_ray_environment(settings: Settings) -> dict[str, str]:
     """What a Ray we start ourselves reads from its environment (its processes inherit it): whether its processes
     collect and export Ray's metrics, and how often (config/settings.py `ray_metrics`). Serve's HAProxy metrics go
     with them: HAProxy sends a line per request to Serve's HAProxy manager, which parses it in Python to count it.
-    And how often Serve's controller runs its loop (`serve_control_loop_seconds`)."""
+    And how often Serve's controller runs its loop (`serve_control_loop_seconds`).
+
+    And the niceness of Ray's workers, 15 unless told: every actor and API replica of the shop (and the HAProxy its
+    manager starts) then yields the CPU to anything at 0, Ray's own dashboard and log monitor, redis-server, the
+    mail server, 28 to 1 by the kernel's weights. On two busy cores a burst of any of them stopped an API replica
+    for up to 90 ms (add to cart p99 75-83 ms at nice 15, 57-67 ms at 0, benchmarks/README.md). The shop's workers
+    are the service: they run at the niceness of everything else (`RAY_worker_niceness` in cluster.yaml too)."""
     on = "1" if settings.ray_metrics else "0"
     return {"RAY_enable_metrics_collection": on, "RAY_SERVE_HAPROXY_METRICS_ENABLED": on,
             "RAY_metrics_report_interval_ms": str(settings.ray_metrics_report_seconds * 1000),
-            "RAY_SERVE_CONTROL_LOOP_INTERVAL_S": str(settings.serve_control_loop_seconds)}
+            "RAY_SERVE_CONTROL_LOOP_INTERVAL_S": str(settings.serve_control_loop_seconds),
+            "RAY_worker_niceness": "0"}
 
 
 def start_platform(settings: Settings, stack: ExitStack) -> None:

@@ -63,7 +63,8 @@ class ShardBench(LoopBench):
                        + (f"; shard process at nice {self.nice}" if through_ray else ""))
 
     def _same_priority(self) -> int:
-        """Ray starts its workers at nice 15, below redis-server, PostgreSQL and this driver (nice 0): on a shared
+        """Ray starts its workers at nice 15 unless told (the benchmark's Ray is told, as the shop's is:
+        `serve.main.local_ray_environment`), below redis-server, PostgreSQL and this driver (nice 0): on a shared
         machine that would measure the OS scheduler, not the design. Give the shard the driver's priority."""
         if self.through_ray:
             with contextlib.suppress(OSError):  # not permitted: the table says so (it prints the nice value)

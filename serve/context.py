@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from actors.payments import SandboxGateway
 from actors.routing import Router
 from actors.simulation_clock import follow_simulation_clock
+from actors.store import async_client
 from config import Settings
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class Context:
     def create(cls, settings: Settings) -> Context:
         assert settings.redis_url
         follow_simulation_clock(settings)
-        return cls(settings, Router(settings), aioredis.from_url(settings.redis_url, decode_responses=True))
+        return cls(settings, Router(settings), async_client(settings.redis_url))
 
     @property
     def gateway(self) -> SandboxGateway:

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from actors.store import Reads
+from actors.store import QuickPool, Reads, async_client
 from config import Settings
 
 
@@ -113,3 +113,61 @@ def test_a_connection_reset_mid_read_is_redis_going_away_not_a_bare_os_error() -
             server.close()
 
     asyncio.run(scenario())
+
+
+def _quick_client(settings: Settings) -> aioredis.Redis:
+    """A `QuickPool` client that never retries: a connection handed out broken fails the command."""
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    pool = QuickPool.from_url(settings.redis_url, decode_responses=True, retry=Retry(NoBackoff(), 0))
+    return aioredis.Redis.from_pool(pool)
+
+
+def test_the_quick_pool_keeps_handing_out_one_clean_connection(settings: Settings) -> None:
+    async def scenario() -> list[int]:
+        client = async_client(settings.redis_url)
+        try:
+            return [await client.client_id() for _ in range(3)]
+        finally:
+            await client.aclose()
+
+    ids = asyncio.run(scenario())
+    assert len(set(ids)) == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_before_a_command_is_sent(
+        settings: Settings, redis_client: redis.Redis) -> None:
+    redis_client.set("test:reads:idle", "still here")
+
+    async def scenario() -> tuple[int, int, Any]:
+        client = _quick_client(settings)
+        try:
+            before = await client.client_id()
+            redis_client.client_kill_filter(_id=before)
+            await asyncio.sleep(0.1)  # the event loop reads the server's close
+            value = await client.get("test:reads:idle")  # with no retry: fails if sent on the closed connection
+            return before, await client.client_id(), value
+        finally:
+            await client.aclose()
+
+    before, after, value = asyncio.run(scenario())
+    assert value == "still here" and after != before
+
+
+def test_a_connection_left_with_an_unread_reply_is_replaced(settings: Settings, redis_client: redis.Redis) -> None:
+    redis_client.set("test:reads:unread", "mine")
+
+    async def scenario() -> tuple[Any, Any]:
+        client = _quick_client(settings)
+        try:
+            pool = client.connection_pool
+            connection = await pool.get_connection()
+            await connection.send_command("PING")  # and never read: its +PONG waits on the connection
+            await pool.release(connection)
+            await asyncio.sleep(0.1)
+            return await client.get("test:reads:unread"), await client.ping()
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(scenario()) == ("mine", True)

@@ -287,11 +287,17 @@ class Reads:
 
 async def _on_a_connection(client: aioredis.Redis, attempt: Callable[[Any], Awaitable[list[Any]]]) -> list[Any]:
     """`attempt(connection)` on one of the client's pooled connections; as redis-py's own pipeline does, a dropped
-    connection (redis-py's ConnectionError) is retried with the client's retry policy."""
+    connection (redis-py's ConnectionError) is retried with the client's retry policy. An attempt stopped part-way
+    (cancelled: its route's client went away or timed out) closes the connection, as redis-py's `read_response`
+    does: its replies may still be on the way, and the next caller would read them as its own."""
     pool = client.connection_pool
     conn = await pool.get_connection()
     try:
         return await conn.retry.call_with_retry(lambda: attempt(conn), lambda error: conn.disconnect())
+    except BaseException as exc:
+        if not isinstance(exc, ResponseError):  # a refusal is raised once every reply was read: in step
+            await conn.disconnect(nowait=True)
+        raise
     finally:
         await pool.release(conn)
 

@@ -171,3 +171,26 @@ def test_a_connection_left_with_an_unread_reply_is_replaced(settings: Settings, 
             await client.aclose()
 
     assert asyncio.run(scenario()) == ("mine", True)
+
+
+def test_reads_cancelled_before_their_reply_leave_no_reply_for_the_next_caller(
+        settings: Settings, redis_client: redis.Redis) -> None:
+    """A route cancelled while it waits for Redis (its client gone, a timeout) must not hand its connection back with
+    a reply still to come: the next caller would read that reply as its own."""
+    redis_client.set("test:reads:after-cancel", "the right answer")
+    redis_client.delete("test:reads:never-pushed")
+
+    async def scenario() -> Any:
+        client = async_client(settings.redis_url)
+        try:
+            slow = Reads(client)
+            slow.commands.append(("BLPOP", "test:reads:never-pushed", "0.3"))  # answers nil 0.3 s later
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(slow.execute(), 0.05)
+            after = Reads(client)
+            after.get("test:reads:after-cancel")
+            return (await after.execute())[0]
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(scenario()) == "the right answer"

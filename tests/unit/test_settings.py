@@ -88,3 +88,13 @@ def test_the_ray_we_start_gets_serves_control_loop_period_and_metrics_choice(tmp
     assert default["RAY_enable_metrics_collection"] == "0"
     chosen = local_ray_environment(load_settings(data_dir=tmp_path, serve_control_loop_seconds=0.1, ray_metrics=True))
     assert (chosen["RAY_SERVE_CONTROL_LOOP_INTERVAL_S"], chosen["RAY_enable_metrics_collection"]) == ("0.1", "1")
+
+
+def test_ray_runs_the_shops_workers_at_niceness_0_locally_and_on_every_cluster_node(tmp_path: Path) -> None:
+    """Ray starts its workers at 15 unless told (tests/integration/test_worker_niceness.py checks the processes)."""
+    from serve.main import local_ray_environment
+
+    assert local_ray_environment(load_settings(data_dir=tmp_path))["RAY_worker_niceness"] == "0"
+    cluster = (Path(__file__).parents[2] / "cluster.yaml").read_text()
+    starts = [line for line in cluster.splitlines() if "ray start" in line and not line.lstrip().startswith("#")]
+    assert len(starts) == 2 and all("export RAY_worker_niceness=0 " in line for line in starts), starts

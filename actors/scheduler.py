@@ -16,10 +16,9 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Any, TypeVar
 
-import redis.asyncio as aioredis
-
 from actors import job_records
 from actors.ray_jobs import JobState, RayJobs, entrypoint, log_tail
+from actors.store import async_client
 from actors.ticker import start_ticker
 from config import Settings
 from domain.clock import epoch
@@ -43,7 +42,7 @@ class Scheduler:
     def __init__(self, settings: Settings, shard: int = 0) -> None:
         assert settings.redis_url
         self.settings = settings
-        self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)
+        self.redis = async_client(settings.redis_url)
         self.schedules = {s.name: s for s in job_schedules(settings)}
         self.table = Timetable(list(self.schedules.values()), Backoff.from_settings(settings), epoch())
         self.in_flight: dict[str, JobRun] = {}  # by job name

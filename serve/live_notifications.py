@@ -14,9 +14,8 @@ import json
 import logging
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from actors import keys
+from actors.store import async_client
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 1000
@@ -25,7 +24,7 @@ BLOCK_MS = 5000
 
 class LiveFeed:
     def __init__(self, redis_url: str) -> None:
-        self.redis = aioredis.from_url(redis_url, decode_responses=True)  # its own connection: it blocks in XREAD
+        self.redis = async_client(redis_url)  # its own connection: it blocks in XREAD
         self.subscribers: dict[str, set[asyncio.Queue[dict[str, Any] | None]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._following = asyncio.Event()  # set once the reader knows where the stream ends

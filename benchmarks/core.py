@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks import cpu_budget, hot_sku_report
+from benchmarks import bars, cpu_budget, hot_sku_report
 from benchmarks.hot_sku import Mode, Oversell, PostgresBench, cpu_of
 from benchmarks.hot_sku_report import ENGINES
 from benchmarks.http_checkout import CheckoutBench, Route
@@ -427,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     elapsed = time.perf_counter() - started
     info["cpu_speed_end"] = cpu_speed()
+    judged = bars.issue9(figures)
+    figures["bars"] = [b.__dict__ for b in judged]
+    lines += ["", *bars.report(judged)]
     lines.append(f"\nwall time {elapsed:.0f}s; load average at end " + " ".join(f"{x:.2f}" for x in os.getloadavg())
                  + f"; pure-Python speed {info['cpu_speed_start']:.1f} at start, {info['cpu_speed_end']:.1f} at end")
     print("\n".join(lines), flush=True)

@@ -5,6 +5,7 @@ The port stays open for operators (redis-cli, `make audit`)."""
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -24,10 +25,40 @@ def with_db(url: str, db: int) -> str:
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
+QUIET_PORTS_FROM = 20_000  # Ray's workers listen on 10002-19999 by default; below those, well-known services
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
+    """A port free on loopback now that no other process is likely to take before its user binds it: one between
+    Ray's worker ports and the kernel's ephemeral range. A port from that range (what binding port 0 gives) is also
+    what every outbound connection of every process draws from, and one was seen taken that way before Serve's
+    HAProxy could bind it (`make bench` failed to start: "cannot bind socket (Address already in use)"). From the
+    ephemeral range only when the machine leaves no room below it."""
+    low = ephemeral_ports()[0]
+    room = range(QUIET_PORTS_FROM, low)
+    for port in random.sample(room, min(64, len(room))) if len(room) >= 1_000 else ():
+        if port in _HANDED_OUT:  # not bound yet, perhaps: two servers of one process must not get the same port
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for ports it picks itself (Linux's default 32768-60999; IANA's 49152-65535 elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 49_152, 65_535
 
 
 SOCKET_PATH_MAX = 100  # a Unix socket's path has at most 107 bytes on Linux: a deeper data directory gets TCP only

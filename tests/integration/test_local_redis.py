@@ -3,12 +3,13 @@ Unix socket, which only our own user may open; operators keep its port."""
 
 from __future__ import annotations
 
+import socket
 import stat
 from pathlib import Path
 
 import redis
 
-from serve.local_redis import LocalRedis, free_port, with_db
+from serve.local_redis import QUIET_PORTS_FROM, LocalRedis, ephemeral_ports, free_port, with_db
 
 
 def test_clients_are_given_the_unix_socket_and_the_port_still_answers(tmp_path: Path) -> None:
@@ -51,3 +52,20 @@ def test_another_database_of_the_same_server_by_either_url() -> None:
     assert with_db("unix:///var/bazaar/redis/redis.sock?db=0", 7) == "unix:///var/bazaar/redis/redis.sock?db=7"
     assert with_db("redis://127.0.0.1:6390/0", 3) == "redis://127.0.0.1:6390/3"
     assert with_db("redis://:secret@redis.internal:6379", 2) == "redis://:secret@redis.internal:6379/2"
+
+
+def test_free_ports_come_from_below_the_kernels_own_range_and_can_be_bound() -> None:
+    """The kernel hands ports of its ephemeral range to every outbound connection and every bind to port 0, so a
+    port picked there can be taken by another process before its server binds it; ours come from below that range
+    (and above Ray's worker ports)."""
+    low = ephemeral_ports()[0]
+    ports = [free_port() for _ in range(20)]
+    assert all(QUIET_PORTS_FROM <= port < low for port in ports), ports
+    assert len(set(ports)) > 10  # drawn at random, not the same few
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", ports[0]))
+
+
+def test_one_process_is_never_handed_the_same_port_twice() -> None:
+    ports = [free_port() for _ in range(600)]  # at random from ~12,000 ports, 600 would repeat one 99.9% of the time
+    assert len(set(ports)) == len(ports)

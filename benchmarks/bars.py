@@ -25,10 +25,11 @@ def issue9(figures: dict[str, Any]) -> list[Bar]:
         routes = checkout[16]["routes"]
         co, cart, noop = routes["checkout"], routes["cart"], routes["noop"]
         share = co.rate / noop.rate if noop.rate else 0.0
+        co_p99, cart_p99 = co.percentile(99), cart.percentile(99)  # each sorts the route's latencies
         bars += [
             Bar("16 shoppers: checkouts/s >= 150", f"{co.rate:.1f}/s", co.rate >= 150),
-            Bar("16 shoppers: checkout p99 <= 200 ms", f"{co.percentile(99):.1f} ms", co.percentile(99) <= 200),
-            Bar("16 shoppers: add-to-cart p99 <= 50 ms", f"{cart.percentile(99):.1f} ms", cart.percentile(99) <= 50),
+            Bar("16 shoppers: checkout p99 <= 200 ms", f"{co_p99:.1f} ms", co_p99 <= 200),
+            Bar("16 shoppers: add-to-cart p99 <= 50 ms", f"{cart_p99:.1f} ms", cart_p99 <= 50),
             Bar("16 shoppers: checkout rate >= 6% of the no-op rate", f"{100 * share:.1f}%", share >= 0.06),
         ]
     if 64 in checkout:
@@ -44,13 +45,15 @@ def issue9(figures: dict[str, Any]) -> list[Bar]:
             return shard / other if other else 0.0
 
         if "lua_single" in modes:
+            lua_single = versus("lua_single")
             bars.append(Bar("hot SKU: shard >= the Redis Lua script (one per round trip, the issue's)",
-                            f"{versus('lua_single'):.2f}x", versus("lua_single") >= 1))
+                            f"{lua_single:.2f}x", lua_single >= 1))
         if "lua" in modes:
             bars.append(Bar("hot SKU: shard / the Lua script given the shard's coalescing (comparison)",
                             f"{versus('lua'):.2f}x", None))
         if "postgres" in modes:
-            bars.append(Bar("hot SKU: shard >= 10x PostgreSQL", f"{versus('postgres'):.1f}x", versus("postgres") >= 10))
+            postgres = versus("postgres")
+            bars.append(Bar("hot SKU: shard >= 10x PostgreSQL", f"{postgres:.1f}x", postgres >= 10))
         oversold = sum(o.oversold for o in hot["oversell"].values())
         bars.append(Bar("hot SKU: 0 oversold, every engine", f"{oversold} oversold",
                         oversold == 0 and all(o.ok for o in hot["oversell"].values())))
